@@ -1,0 +1,30 @@
+"""site-builder build: render the project and swap the result into the output folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..dates import build_date
+from ..pipeline import BuildOptions, build
+from .common import add_project_option, display_path, report, say
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("build", help="build the site", description="Build the trust-center site into a folder. A failed build leaves the previous output untouched.")
+    add_project_option(parser)
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default: DIR/build)")
+    parser.add_argument("--draft", action="store_true", help="publish the working copy (edits after the latest release) with a draft banner and noindex")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.out if args.out is not None else args.project / "build"
+    result = build(args.project, out, BuildOptions(build_date=build_date(), draft=args.draft, strict=args.strict))
+    if not report(result.problems, strict=args.strict) or result.site is None:
+        say("Build failed; the previous output was left as it was.")
+        return 1
+    kind = "draft" if result.draft else "released"
+    say(f"Wrote {result.page_count} pages ({len(result.site.files)} files, {kind}) to {display_path(out)}/")
+    return 0

@@ -1,0 +1,154 @@
+"""Render stage: the typed model in, ``{output path: bytes}`` out. No file is read or written here.
+
+Page generators (``site_builder/pages/*.py``) say which pages exist; this module turns each
+``Page`` into bytes with Jinja2 and each ``Asset`` into itself.  Finishers see the full page list
+(for the sitemap and the export) after every generator has run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
+
+import jinja2
+
+from .dates import long_date
+from .model import Edition, Project, Release
+from .theme import Theme
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML page: where it goes, which template draws it, and what the template needs."""
+
+    path: str  # output path relative to the site root, always ending in .html
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    indexable: bool = True  # listed in the sitemap, no noindex
+    canonical: str = ""  # site path of the canonical URL, e.g. "versions/1.0/"; default: this page
+    root_relative: bool = False  # links as /base/path: for pages served at any address (404)
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file that is not drawn by a template: CSS, JSON, XML, text."""
+
+    path: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What every generator may read. The edition at / is the latest release, or the draft."""
+
+    project: Project
+    edition: Edition
+    release: Release | None
+    draft: bool
+    build_date: date
+
+
+Generator = Callable[[RenderContext], Iterable[Page | Asset]]
+Finisher = Callable[[RenderContext, tuple[Page, ...]], Iterable[Asset]]
+
+
+@dataclass(frozen=True)
+class RenderedSite:
+    files: dict[str, bytes]
+    pages: tuple[Page, ...]
+
+
+class RenderError(Exception):
+    """A template failed: a theme bug or a broken override, reported with the template's line."""
+
+
+def relative_url(from_path: str, target: str) -> str:
+    """A link from one output file to a site path, relative so the site works at any path and from disk.
+
+    Directory targets end in ``/`` and are linked as ``.../index.html`` so that a folder opened
+    from disk (``file://``) follows them too.
+    """
+    if target.startswith(("#", "mailto:", "https:")):
+        return target
+    path, _, fragment = target.partition("#")
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    prefix = "../" * from_path.count("/")
+    return prefix + path + (f"#{fragment}" if fragment else "")
+
+
+def root_relative_url(base_url: str, target: str) -> str:
+    """``/trust/apps/`` for a page that the host serves at whatever address was asked for."""
+    if target.startswith(("#", "mailto:", "https:")):
+        return target
+    return urlsplit(base_url).path + target
+
+
+def absolute_url(base_url: str, target: str) -> str:
+    """A published address (canonical links, feeds, security.txt): directory form, never index.html."""
+    path = target.removesuffix("index.html")
+    return base_url + path
+
+
+def make_environment(theme: Theme) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
+        autoescape=True,  # every template, whatever its file name
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    environment.filters["long_date"] = long_date
+    environment.filters["iso_date"] = lambda value: value.isoformat()
+    return environment
+
+
+def render_page(environment: jinja2.Environment, ctx: RenderContext, page: Page) -> bytes:
+    edition: Edition = page.context.get("edition", ctx.edition)
+    site = edition.site
+    canonical = page.canonical or page.path
+    variables = {
+        "ctx": ctx,
+        "project": ctx.project,
+        "draft": ctx.draft,
+        "site": site,
+        "edition": edition,
+        "page_path": page.path,
+        "indexable": page.indexable and not ctx.draft,
+        "canonical_url": absolute_url(site.base_url, canonical),
+        "url": (lambda target: root_relative_url(site.base_url, target)) if page.root_relative else (lambda target: relative_url(page.path, target)),
+        "absolute_url": lambda target: absolute_url(site.base_url, target),
+        **page.context,
+    }
+    try:
+        template = environment.get_template(page.template)
+        return template.render(variables).encode("utf-8")
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.filename or exc.name}:{exc.lineno}: template syntax error: {exc.message}") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"template {exc.name!r} not found (needed for {page.path})") from exc
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"{page.template}: {exc.message} (while rendering {page.path})") from exc
+
+
+def render_site(ctx: RenderContext, theme: Theme, generators: Iterable[Generator], finishers: Iterable[Finisher] = ()) -> RenderedSite:
+    environment = make_environment(theme)
+    files: dict[str, bytes] = dict(theme.static_files)
+    pages: list[Page] = []
+    for generator in generators:
+        for item in generator(ctx):
+            if item.path in files:
+                raise RenderError(f"two outputs claim the path {item.path}")
+            if isinstance(item, Asset):
+                files[item.path] = item.data
+            else:
+                pages.append(item)
+                files[item.path] = render_page(environment, ctx, item)
+    for finisher in finishers:
+        for asset in finisher(ctx, tuple(pages)):
+            files[asset.path] = asset.data
+    return RenderedSite(dict(sorted(files.items())), tuple(pages))

@@ -1,0 +1,160 @@
+"""JSON Schema validation that speaks in file:line and says what to do."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from .errors import Problems
+from .source import Document, dotted
+
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false", "array": "a list", "object": "a mapping of keys to values", "null": "nothing"}
+
+
+def is_date(value: object) -> bool:
+    if not isinstance(value, str) or not DATE_PATTERN.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_https_url(value: object) -> bool:
+    if not isinstance(value, str) or any(c.isspace() or ord(c) < 32 for c in value):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme == "https" and bool(parts.hostname) and "." in (parts.hostname or "") and not parts.username
+
+
+def is_email(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= 254 and bool(EMAIL_PATTERN.match(value))
+
+
+_FORMATS = FormatChecker(formats=())
+_FORMATS.checks("date")(is_date)
+_FORMATS.checks("https-url")(is_https_url)
+_FORMATS.checks("email")(is_email)
+_FORMAT_MESSAGES = {
+    "date": ("is not a valid date", "use YYYY-MM-DD"),
+    "https-url": ("is not an https: URL", "only https: links are accepted; write https://..."),
+    "email": ("is not a valid email address", "use name@example.com"),
+}
+
+
+@cache
+def load_schema(name: str) -> dict:
+    """The schemas ship inside the package so editors and the tool read the same file."""
+    text = resources.files("site_builder").joinpath(f"schemas/{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name), format_checker=_FORMATS)
+
+
+def validate(document: Document, schema_name: str, problems: Problems) -> bool:
+    """Check a document against a shipped schema; add every problem; True when it is valid."""
+    errors = sorted(_validator(schema_name).iter_errors(document.data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    before = len(problems.errors)
+    for error in errors:
+        path = tuple(error.absolute_path)
+        if error.validator == "pattern" and any(e.validator == "format" and tuple(e.absolute_path) == path for e in errors):
+            continue  # the format message says it better
+        _report(document, error, problems)
+    return len(problems.errors) == before
+
+
+def _leaves(error: ValidationError) -> list[ValidationError]:
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        best = min(error.context, key=lambda e: (-len(e.absolute_path), len(e.context or [])))
+        return _leaves(best) if best.absolute_path != error.absolute_path or best.validator not in ("type",) else [error]
+    return [error]
+
+
+def _report(document: Document, error: ValidationError, problems: Problems) -> None:
+    path = tuple(error.absolute_path)
+    key = dotted(path)
+    where = document.position(path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    hint = schema.get("x-hint", "")
+    if error.validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        for extra in sorted(set(error.instance) - set(allowed)):
+            if any(re.match(p, extra) for p in schema.get("patternProperties", {})):
+                continue
+            close = difflib.get_close_matches(extra, allowed, n=1, cutoff=0.6)
+            suggestion = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+            problems.error(document.position(path + (extra,), of_key=True), f"unknown key {extra!r}", key=key, hint=suggestion)
+        return
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = missing[0] if missing else str(error.message)
+        problems.error(where, f"missing required key {name!r}", key=key, hint=hint or f"add '{name}:' here")
+        return
+    if error.validator == "type":
+        raw = document.raw_scalars.get(path)
+        expected = error.validator_value
+        if raw is not None and (expected == "string" or "string" in expected):
+            problems.error(where, f"{raw} is read as {_describe(error.instance)}, not text", key=key, hint=f"put it in quotes: '{raw}'")
+            return
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
+        problems.error(where, f"expected {wanted}, found {_describe(error.instance)}", key=key, hint=hint)
+        return
+    if error.validator == "format":
+        message, format_hint = _FORMAT_MESSAGES.get(error.validator_value, ("is not valid", hint))
+        problems.error(where, f"{_short(error.instance)} {message}", key=key, hint=format_hint)
+        return
+    if error.validator == "enum":
+        options = [str(o) for o in error.validator_value]
+        close = difflib.get_close_matches(str(error.instance), options, n=1)
+        problems.error(where, f"{_short(error.instance)} is not one of {', '.join(options)}", key=key, hint=f"did you mean {close[0]!r}?" if close else hint)
+        return
+    if error.validator == "minLength" and error.validator_value == 1:
+        problems.error(where, "must not be empty", key=key, hint=hint)
+        return
+    if error.validator == "minItems":
+        problems.error(where, f"needs at least {error.validator_value} item(s)", key=key, hint=hint)
+        return
+    if error.validator in ("anyOf", "oneOf"):
+        leaves = _leaves(error)
+        if leaves != [error]:
+            for leaf in leaves:
+                _report(document, leaf, problems)
+            return
+    if error.validator == "pattern":
+        problems.error(where, f"{_short(error.instance)} is not allowed here", key=key, hint=hint or f"it must match {error.validator_value}")
+        return
+    problems.error(where, error.message, key=key, hint=hint)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (empty)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a yes/no value)"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"text {_short(value)}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "...'"
