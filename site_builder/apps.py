@@ -8,6 +8,7 @@ verdict, products at a glance), so templates only lay out facts and cannot drift
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,15 +236,15 @@ def load_apps(apps_dir: Path, display_root: str, problems: Problems, catalogue: 
         if not entry.is_dir():
             problems.error(Position(display), "is not an app folder", hint=f"apps/ holds one folder per app, each with {APP_FILE} and {MANIFEST_FILE}")
             continue
+        key = entry.name.casefold()
+        if key in folded:
+            problems.error(Position(f"{display}/"), f"app folder {entry.name!r} differs from {folded[key]!r} only in case", hint="rename or remove one of them; both would publish to the same address on case-insensitive disks")
+            continue
+        folded[key] = entry.name
         if not SLUG.match(entry.name):
             suggestion = re.sub(r"[^a-z0-9]+", "-", entry.name.lower()).strip("-") or "my-app"
             problems.error(Position(f"{display}/"), f"{entry.name!r} is not a valid app slug", hint=f"use lower-case letters, digits and single hyphens, e.g. {suggestion!r}; it becomes the page address apps/<slug>/")
             continue
-        key = entry.name.casefold()
-        if key in folded:
-            problems.error(Position(f"{display}/"), f"app slug {entry.name!r} differs from {folded[key]!r} only in case", hint="rename one of them; both would publish to the same address on case-insensitive disks")
-            continue
-        folded[key] = entry.name
         app = load_app(entry, display, problems, catalogue)
         if app is not None:
             apps.append(app)
@@ -326,8 +327,11 @@ def _check_justifications(document: Document, problems: Problems, section: str, 
         if why.get(name):
             continue
         raw_key = _raw_key(document, section, name)
-        where = document.position((section, raw_key), of_key=True) if raw_key is not None else document.position((section,) if section in document.data else ())
-        problems.warning(where, f"{noun} {name!r} has no justification", key=section, hint=f"say why the app needs it: under '{section}:', write '{name}: ...'")
+        if raw_key is not None:
+            where = document.position((section, raw_key), of_key=True)
+        else:
+            where = document.position((section,), of_key=True) if section in document.data else document.position()
+        problems.warning(where, f"{noun} {name!r} has no justification", key=section, hint=f"say why the app needs it: under '{section}:', write {_yaml_key(name)}: ...")
     for raw_key in (document.data.get(section) or {}):
         name = str(raw_key).strip()
         if name in declared_set:
@@ -335,6 +339,13 @@ def _check_justifications(document: Document, problems: Problems, section: str, 
         close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]!r}?" if close else f"manifest.yml does not declare it any more; remove the justification"
         problems.error(document.position((section, raw_key), of_key=True), f"stale justification: {noun} {name!r} is not declared in manifest.yml", key=section, hint=hint)
+
+
+def _yaml_key(name: str) -> str:
+    """A name as it can be typed as a YAML key: ``*.example.com`` needs quotes, ``read:jira-work`` does not."""
+    if re.match(r"^[A-Za-z0-9]", name) and ": " not in name and " #" not in name:
+        return name
+    return json.dumps(name)
 
 
 def _raw_key(document: Document, section: str, name: str) -> Any:

@@ -339,8 +339,8 @@ def parse_manifest(document: Document, problems: Problems, catalogue: ScopeCatal
     classifications, entities = _storage(reader, app)
 
     modules = reader.mapping(data.get("modules"), ("modules",), "'modules'")
-    module_types, products, webtriggers = _modules(reader, modules)
     connect = reader.mapping(data.get("connectModules"), ("connectModules",), "'connectModules'")
+    module_types, products, webtriggers = _modules(reader, modules, connect)
 
     remotes = _remotes(reader, data.get("remotes"))
     permissions = reader.mapping(data.get("permissions"), ("permissions",), "'permissions'")
@@ -381,6 +381,9 @@ def _app_id(reader: _Reader, app: dict) -> str:
 
 
 def _runtime(reader: _Reader, app: dict) -> str:
+    if "runtime" in app and not isinstance(app["runtime"], (dict, type(None))):
+        reader.mapping(app["runtime"], ("app", "runtime"), "'app.runtime'")
+        return ""
     runtime = reader.mapping(app.get("runtime"), ("app", "runtime"), "'app.runtime'")
     name = ""
     if "name" in runtime:
@@ -421,21 +424,25 @@ def _storage(reader: _Reader, app: dict) -> tuple[tuple[str, ...], tuple[str, ..
     return tuple(classifications), tuple(entities)
 
 
-def _modules(reader: _Reader, modules: dict) -> tuple[tuple[str, ...], tuple[Product, ...], tuple[WebTrigger, ...]]:
+def _modules(reader: _Reader, modules: dict, connect: dict) -> tuple[tuple[str, ...], tuple[Product, ...], tuple[WebTrigger, ...]]:
+    """Module types, the products they extend (Connect modules included) and the web triggers."""
     by_product: dict[str, tuple[str, list[str]]] = {}
     webtriggers: list[WebTrigger] = []
-    for module_type, entries in modules.items():
-        path = ("modules", module_type)
-        items = reader.sequence(entries, path, f"the {module_type} modules")
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                reader.error(path + (index,), f"expected a module (a mapping with a 'key'), found {_kind(item)}")
-        product = product_of_module(str(module_type))
-        if product is not None:
-            key, name = product
-            by_product.setdefault(key, (name, []))[1].append(str(module_type))
-        if module_type == "webtrigger":
-            webtriggers.extend(_webtriggers(reader, items))
+    for section, group in (("modules", modules), ("connectModules", connect)):
+        for module_type, entries in group.items():
+            path = (section, module_type)
+            items = reader.sequence(entries, path, f"the {module_type} modules")
+            for index, item in enumerate(items):
+                if not isinstance(item, dict):
+                    reader.error(path + (index,), f"expected a module (a mapping with a 'key'), found {_kind(item)}")
+            product = product_of_module(str(module_type))
+            if product is not None:
+                key, name = product
+                types = by_product.setdefault(key, (name, []))[1]
+                if str(module_type) not in types:
+                    types.append(str(module_type))
+            if section == "modules" and module_type == "webtrigger":
+                webtriggers.extend(_webtriggers(reader, items))
     products = tuple(sorted((Product(key, name, tuple(types)) for key, (name, types) in by_product.items()), key=lambda p: (p.name, p.key)))
     return tuple(str(t) for t in modules), products, tuple(webtriggers)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import Position, Problems
 from .load import load_project
@@ -12,6 +13,9 @@ from .pages import FINISHERS, GENERATORS
 from .render import RenderContext, RenderedSite, RenderError, render_site
 from .theme import load_theme
 from .write import check_output_folder, write_site
+
+if TYPE_CHECKING:  # serve's cache of loaded files and rendered pages
+    from .incremental import BuildCache
 
 
 @dataclass(frozen=True)
@@ -32,8 +36,11 @@ class BuildResult:
         return len(self.site.pages) if self.site else 0
 
 
-def render_project(project_root: Path, options: BuildOptions) -> BuildResult:
-    """Everything but writing: the site as ``{path: bytes}``, or the problems that prevent it."""
+def render_project(project_root: Path, options: BuildOptions, cache: BuildCache | None = None) -> BuildResult:
+    """Everything but writing: the site as ``{path: bytes}``, or the problems that prevent it.
+
+    With a ``cache`` (serve), unchanged files are not loaded again and unchanged pages not rendered again.
+    """
     result = BuildResult()
     problems = result.problems
     project = load_project(project_root, problems)
@@ -48,7 +55,7 @@ def render_project(project_root: Path, options: BuildOptions) -> BuildResult:
     if problems.has_errors(strict=options.strict):
         return result
     try:
-        result.site = render_site(ctx, theme, GENERATORS, FINISHERS)
+        result.site = render_site(ctx, theme, GENERATORS, FINISHERS, cache=cache.render if cache else None)
     except RenderError as exc:
         problems.error(Position("templates"), str(exc), hint="fix the template, or remove your override to use the default")
     result.draft = draft

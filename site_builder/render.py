@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 import jinja2
@@ -17,6 +18,9 @@ import jinja2
 from .dates import long_date
 from .model import Edition, Project, Release
 from .theme import Theme
+
+if TYPE_CHECKING:  # the serve/warm-build cache; render works without it
+    from .incremental import RenderCache
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,10 @@ def absolute_url(base_url: str, target: str) -> str:
     return base_url + path
 
 
-def make_environment(theme: Theme) -> jinja2.Environment:
+def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
+        bytecode_cache=bytecode_cache,  # compiled templates kept between rebuilds by RenderCache
         autoescape=True,  # every template, whatever its file name
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -107,11 +112,12 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     return environment
 
 
-def render_page(environment: jinja2.Environment, ctx: RenderContext, page: Page) -> bytes:
+def page_variables(ctx: RenderContext, page: Page) -> dict[str, Any]:
+    """Everything a page's template can read; plain values and partials, so RenderCache can fingerprint them."""
     edition: Edition = page.context.get("edition", ctx.edition)
     site = edition.site
     canonical = page.canonical or page.path
-    variables = {
+    return {
         "ctx": ctx,
         "project": ctx.project,
         "draft": ctx.draft,
@@ -120,10 +126,14 @@ def render_page(environment: jinja2.Environment, ctx: RenderContext, page: Page)
         "page_path": page.path,
         "indexable": page.indexable and not ctx.draft,
         "canonical_url": absolute_url(site.base_url, canonical),
-        "url": (lambda target: root_relative_url(site.base_url, target)) if page.root_relative else (lambda target: relative_url(page.path, target)),
-        "absolute_url": lambda target: absolute_url(site.base_url, target),
+        "url": partial(root_relative_url, site.base_url) if page.root_relative else partial(relative_url, page.path),
+        "absolute_url": partial(absolute_url, site.base_url),
         **page.context,
     }
+
+
+def render_page(environment: jinja2.Environment, ctx: RenderContext, page: Page) -> bytes:
+    variables = page_variables(ctx, page)
     try:
         template = environment.get_template(page.template)
         return template.render(variables).encode("utf-8")
@@ -135,8 +145,10 @@ def render_page(environment: jinja2.Environment, ctx: RenderContext, page: Page)
         raise RenderError(f"{page.template}: {exc.message} (while rendering {page.path})") from exc
 
 
-def render_site(ctx: RenderContext, theme: Theme, generators: Iterable[Generator], finishers: Iterable[Finisher] = ()) -> RenderedSite:
-    environment = make_environment(theme)
+def render_site(ctx: RenderContext, theme: Theme, generators: Iterable[Generator], finishers: Iterable[Finisher] = (), cache: RenderCache | None = None) -> RenderedSite:
+    """With a cache, pages whose template closure and inputs are unchanged are reused, not re-rendered."""
+    environment = cache.environment(theme) if cache else make_environment(theme)
+    render = cache.renderer(environment, ctx) if cache else partial(render_page, environment, ctx)
     files: dict[str, bytes] = dict(theme.static_files)
     pages: list[Page] = []
     for generator in generators:
@@ -147,7 +159,7 @@ def render_site(ctx: RenderContext, theme: Theme, generators: Iterable[Generator
                 files[item.path] = item.data
             else:
                 pages.append(item)
-                files[item.path] = render_page(environment, ctx, item)
+                files[item.path] = render(item)
     for finisher in finishers:
         for asset in finisher(ctx, tuple(pages)):
             files[asset.path] = asset.data

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import build, init
+from . import app_add, build, check, init
 
-COMMANDS = (build.register, init.register)
+COMMANDS = (app_add.register, build.register, check.register, init.register)

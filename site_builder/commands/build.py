@@ -16,6 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="output folder (default: DIR/build)")
     parser.add_argument("--draft", action="store_true", help="publish the working copy (edits after the latest release) with a draft banner and noindex")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument("--check", action="store_true", help="run 'site-builder check' on the output after a successful build")
     parser.set_defaults(run=run)
 
 
@@ -27,4 +28,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     kind = "draft" if result.draft else "released"
     say(f"Wrote {result.page_count} pages ({len(result.site.files)} files, {kind}) to {display_path(out)}/")
+    if getattr(args, "check", False):
+        from .check import check_built_site
+
+        return check_built_site(args.project, out, strict=args.strict)
     return 0

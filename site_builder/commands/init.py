@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import date
 from importlib import resources
@@ -23,7 +24,9 @@ def starter_files(name: str, today: date) -> dict[str, str]:
                 walk(entry, f"{prefix}{entry.name}/")
             elif not entry.name.startswith("."):
                 text = entry.read_text("utf-8")
-                files[prefix + entry.name] = text.replace("{name}", name).replace("{today}", today.isoformat()).replace("{year}", str(today.year))
+                # in YAML the name sits inside double quotes: escaped, "Acme: Inc #1" stays one string
+                value = json.dumps(name, ensure_ascii=False)[1:-1] if entry.name.endswith((".yaml", ".yml")) else name
+                files[prefix + entry.name] = text.replace("{name}", value).replace("{today}", today.isoformat()).replace("{year}", str(today.year))
 
     walk(root, "")
     return files

@@ -1,0 +1,565 @@
+"""Incremental rebuilds: reuse what did not change, and prove it did not change by fingerprints.
+
+Two caches, both plain values that the caller creates and passes to the pipeline (no globals):
+
+``LoadMemo``
+    remembers what a loader function returned for a file or folder, keyed by the content of every
+    file under it (and the call's other arguments), and replays the problems the loader reported.
+    Editing one app re-reads that app only.
+
+``RenderCache``
+    remembers each page's bytes under an explicit key: a hash of the page's *template closure*
+    (its template and every template it extends, includes or imports, by source) and of *every
+    value the closure can read*. Which values a closure can read is found by walking the Jinja
+    syntax tree: each variable path it names (``site.organisation.name``, ``edition.sections``,
+    ``app``) is looked up in the page's variables and hashed; a path used only as a condition
+    (``{% if ctx.edition.apps %}``) counts by its truth value. This over-approximates what a render
+    reads, never under-approximates it, so a reused page is byte-identical to a fresh render.
+    Editing one policy section changes ``edition.sections``, which app pages never name, so they
+    are reused; editing a template changes the closure hash of exactly the pages that use it.
+
+Both rely on the content model being immutable (frozen dataclasses and tuples), as model.py
+promises: a value's hash is remembered by identity while the value is alive.
+
+For a persistent cache (a warm ``site-builder build``), ``RenderCache.entries()`` is a plain
+``{output path: (key, bytes)}`` mapping and ``RenderCache(entries=...)`` takes it back; keys are
+deterministic across processes (no ``id()`` or ``hash()`` in them) and start with ``salt``, which
+defaults to a hash of site_builder's own code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import functools
+import hashlib
+import os
+import stat
+import time
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any, Callable, Iterable, NamedTuple, TypeVar
+
+import jinja2
+from jinja2 import nodes
+
+from .errors import Problem, Problems
+from .render import Page, RenderContext, make_environment, page_variables, render_page
+from .theme import Theme
+
+T = TypeVar("T")
+DIGEST_SIZE = 16
+
+
+class Unfingerprintable(TypeError):
+    """A value whose content cannot be hashed; a page that reads one is always rendered afresh."""
+
+
+def _new_hash(tag: bytes) -> "hashlib._Hash":
+    h = hashlib.blake2b(digest_size=DIGEST_SIZE)
+    h.update(tag)
+    return h
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of site_builder's own Python code: a cache written by other code must not be trusted."""
+    h = _new_hash(b"code")
+    package = Path(__file__).resolve().parent
+    for file in sorted(package.rglob("*.py")):
+        h.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------ value hashes
+
+
+_IMMUTABLE_SCALARS = (type(None), bool, int, float, complex, bytes, str)
+_MUTABLE = (list, dict, set, bytearray, types.MappingProxyType)
+
+
+class Fingerprinter:
+    """Content hashes of Python values: the same content gives the same bytes, in any process.
+
+    Hashes of immutable values are remembered by identity for one generation (one build) past
+    their last use, holding a reference so that an id is never reused while remembered.
+    """
+
+    def __init__(self) -> None:
+        self._current: dict[int, tuple[Any, bytes]] = {}
+        self._previous: dict[int, tuple[Any, bytes]] = {}
+
+    def next_generation(self) -> None:
+        """Forget hashes that the last build did not use; call once per build."""
+        self._previous, self._current = self._current, {}
+
+    def digest(self, value: Any) -> bytes:
+        kind = type(value)
+        if kind in _IMMUTABLE_SCALARS and not (kind is str and len(value) > 256):
+            return self._compute(value)
+        key = id(value)
+        hit = self._current.get(key)
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        hit = self._previous.pop(key, None)
+        if hit is not None and hit[0] is value:
+            self._current[key] = hit
+            return hit[1]
+        result = self._compute(value)
+        if not isinstance(value, _MUTABLE):  # a list may change between builds; a tuple may not
+            self._current[key] = (value, result)
+        return result
+
+    def _compute(self, value: Any) -> bytes:
+        kind = type(value)
+        name = f"{kind.__module__}.{kind.__qualname__}".encode()
+        h = _new_hash(name + b"\0")
+        if value is None or kind is bool:
+            h.update(repr(value).encode())
+        elif isinstance(value, str):
+            h.update(value.encode("utf-8", "surrogatepass"))
+        elif isinstance(value, (bytes, bytearray)):
+            h.update(bytes(value))
+        elif isinstance(value, enum.Enum):
+            h.update(self.digest(value.value))
+        elif isinstance(value, (int, float, complex, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta, PurePath)):
+            h.update(repr(value).encode())
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                h.update(self.digest(item))
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                h.update(self.digest(key) + self.digest(item))
+        elif isinstance(value, (set, frozenset)):
+            for item_digest in sorted(self.digest(item) for item in value):
+                h.update(item_digest)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                h.update(f.name.encode() + b"=" + self.digest(getattr(value, f.name)))
+        elif isinstance(value, jinja2.Undefined):
+            h.update(b"undefined")
+        elif isinstance(value, functools.partial):
+            h.update(self.digest(value.func) + self.digest(value.args) + self.digest(value.keywords))
+        elif isinstance(value, types.MethodType):
+            h.update(self.digest(value.__func__) + self.digest(value.__self__))
+        elif isinstance(value, types.FunctionType):
+            cells = tuple(cell.cell_contents for cell in value.__closure__ or ())
+            h.update(f"{value.__module__}.{value.__qualname__}".encode() + self.digest((cells, value.__defaults__, value.__kwdefaults__)))
+        elif isinstance(value, (types.BuiltinFunctionType, type)):
+            h.update(f"{value.__module__}.{value.__qualname__}".encode())
+        elif hasattr(value, "__dict__") and not callable(value):
+            h.update(self.digest(sorted(vars(value).items())))
+        else:
+            raise Unfingerprintable(f"cannot fingerprint a {kind.__qualname__}")
+        return h.digest()
+
+
+# ------------------------------------------------------------------------------------ file hashes
+
+
+class _FileEntry(NamedTuple):
+    signature: tuple[int, int, int, int]
+    digest: bytes
+    checked_ns: int
+
+
+class FileStates:
+    """Content hashes of files and folder trees, re-reading a file only when its stat changed.
+
+    A file modified within ``RACY_NS`` of when it was hashed is hashed again next time (as git
+    does), since two writes inside one timestamp tick can leave the same size and mtime.
+    """
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self) -> None:
+        self._files: dict[str, _FileEntry] = {}
+
+    def digest(self, path: Path) -> bytes:
+        h = _new_hash(b"tree")
+        self._add(h, str(path), "")
+        return h.digest()
+
+    def _add(self, h: "hashlib._Hash", path: str, name: str) -> None:
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            h.update(f"missing:{name}\0".encode())
+            return
+        except OSError as exc:
+            h.update(f"error:{name}:{exc.errno}\0".encode())
+            return
+        if stat.S_ISLNK(info.st_mode):
+            h.update(f"link:{name}:{os.readlink(path)}\0".encode())
+        elif stat.S_ISDIR(info.st_mode):
+            h.update(f"dir:{name}\0".encode())
+            try:
+                children = sorted(os.listdir(path))
+            except OSError as exc:
+                h.update(f"error:{exc.errno}\0".encode())
+                return
+            for child in children:
+                self._add(h, os.path.join(path, child), f"{name}/{child}")
+        elif stat.S_ISREG(info.st_mode):
+            h.update(f"file:{name}\0".encode() + self._file_digest(path, info))
+        else:
+            h.update(f"other:{name}:{stat.S_IFMT(info.st_mode)}\0".encode())
+
+    def _file_digest(self, path: str, info: os.stat_result) -> bytes:
+        signature = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+        known = self._files.get(path)
+        if known is not None and known.signature == signature and known.checked_ns - info.st_mtime_ns > self.RACY_NS:
+            return known.digest
+        checked = time.time_ns()
+        try:
+            with open(path, "rb") as stream:
+                digest = hashlib.blake2b(stream.read(), digest_size=DIGEST_SIZE).digest()
+        except OSError as exc:
+            return f"unreadable:{exc.errno}".encode()
+        self._files[path] = _FileEntry(signature, digest, checked)
+        return digest
+
+
+# ------------------------------------------------------------------------------------ load memo
+
+
+class _LoadEntry(NamedTuple):
+    inputs: bytes
+    value: Any
+    problems: tuple[Problem, ...]
+
+
+class LoadMemo:
+    """Loader results keyed by the files they read, so an edit re-loads only what it touched.
+
+    ``memo.call(load_app, folder, display, problems=problems, catalogue=c)`` is
+    ``load_app(folder, display, problems=problems, catalogue=c)``, except that when nothing under
+    ``folder`` and no other argument changed since the last call, the previous result is returned
+    and the problems it reported are reported again. The loader must read nothing but the files
+    under its first argument, and must be deterministic: both hold for load.py's and apps.py's.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], _LoadEntry] = {}
+        self._files = FileStates()
+        self._fingerprints = Fingerprinter()
+        self.loaded: list[str] = []  # sources read afresh since reset_stats()
+        self.reused: list[str] = []
+
+    def reset_stats(self) -> None:
+        self.loaded.clear()
+        self.reused.clear()
+        self._fingerprints.next_generation()
+
+    def call(self, loader: Callable[..., T], source: Path, *args: Any, problems: Problems, **kwargs: Any) -> T:
+        identity = (f"{loader.__module__}.{loader.__qualname__}", str(source))
+        try:
+            inputs = self._files.digest(source) + self._fingerprints.digest((args, sorted(kwargs.items())))
+        except Unfingerprintable:
+            return loader(source, *args, problems=problems, **kwargs)
+        known = self._entries.get(identity)
+        if known is not None and known.inputs == inputs:
+            self.reused.append(str(source))
+            problems.extend(known.problems)
+            return known.value
+        fresh = Problems()
+        value = loader(source, *args, problems=fresh, **kwargs)
+        self._entries[identity] = _LoadEntry(inputs, value, tuple(fresh.items))
+        self.loaded.append(str(source))
+        problems.extend(fresh.items)
+        return value
+
+
+# ------------------------------------------------------------------------------------ template analysis
+
+
+Step = tuple[str, Any]  # ("attr", name) or ("item", constant)
+
+
+class Read(NamedTuple):
+    """A variable path a template can read, and whether only its truth value matters."""
+
+    root: str
+    steps: tuple[Step, ...]
+    truth_only: bool
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """What one template's source says: the templates it needs and the paths it reads."""
+
+    references: tuple[str, ...]
+    reads: frozenset[Read]
+    dynamic: bool  # it names a template by expression: its closure cannot be known
+
+
+def analyse_template(environment: jinja2.Environment, source: str) -> TemplateInfo:
+    """The templates and variable paths one template's syntax tree names (an over-approximation)."""
+    tree = environment.parse(source)
+    references: list[str] = []
+    reads: set[Read] = set()
+    dynamic = False
+
+    def chain(node: nodes.Node) -> tuple[str, tuple[Step, ...]] | None:
+        steps: list[Step] = []
+        while True:
+            if isinstance(node, nodes.Name):
+                return (node.name, tuple(reversed(steps))) if node.ctx == "load" else None
+            if isinstance(node, nodes.Getattr):
+                steps.append(("attr", node.attr))
+            elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, (str, int)):
+                steps.append(("item", node.arg.value))
+            else:
+                return None
+            node = node.node
+
+    def visit(node: nodes.Node, truth: bool = False) -> None:
+        nonlocal dynamic
+        found = chain(node)
+        if found is not None:
+            reads.add(Read(found[0], found[1], truth))
+            return
+        if isinstance(node, (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+            names = _constant_names(node.template)
+            if names is None:
+                dynamic = True
+            else:
+                references.extend(names)
+        if isinstance(node, (nodes.If, nodes.CondExpr)):
+            visit(node.test, truth=True)
+            for child in node.iter_child_nodes(exclude=("test",)):
+                visit(child)
+            return
+        if truth and isinstance(node, (nodes.And, nodes.Or, nodes.Not)):
+            for child in node.iter_child_nodes():
+                visit(child, truth=True)
+            return
+        for child in node.iter_child_nodes():
+            visit(child)
+
+    visit(tree)
+    return TemplateInfo(tuple(dict.fromkeys(references)), frozenset(reads), dynamic)
+
+
+def _constant_names(node: nodes.Node) -> list[str] | None:
+    if isinstance(node, nodes.Const) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, nodes.Const) and isinstance(node.value, (list, tuple)) and all(isinstance(v, str) for v in node.value):
+        return list(node.value)
+    if isinstance(node, (nodes.List, nodes.Tuple)):
+        names = [_constant_names(item) for item in node.items]
+        return None if any(n is None for n in names) else [name for group in names for name in group]  # type: ignore[union-attr]
+    return None
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A template with everything it needs: one hash of their sources, and every path they read."""
+
+    digest: bytes
+    templates: tuple[str, ...]
+    reads: tuple[Read, ...]
+
+
+# ------------------------------------------------------------------------------------ render cache
+
+
+class CacheEntry(NamedTuple):
+    key: str
+    data: bytes
+
+
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory; Jinja recompiles one whose source checksum changed."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+@dataclass
+class RenderStats:
+    """What the last build did with each page: rendered afresh, or reused from the cache."""
+
+    rendered: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+
+
+_UNDEFINED = b"\0undefined"
+_MISSING_TEMPLATE = b"\0missing"
+
+
+class RenderCache:
+    """Rendered pages under explicit keys: template-closure hash + hash of every value it can read.
+
+    ``render_site(..., cache=cache)`` calls ``environment(theme)`` once and then
+    ``renderer(environment, ctx)``, whose result renders one page (or reuses it).
+    """
+
+    def __init__(self, *, salt: str | None = None, entries: Mapping[str, CacheEntry] | None = None) -> None:
+        self.salt = code_fingerprint() if salt is None else salt
+        self._pages: dict[str, CacheEntry] = dict(entries or {})
+        self._analyses: dict[bytes, TemplateInfo] = {}
+        self._bytecode = _MemoryBytecodeCache()
+        self._fingerprints = Fingerprinter()
+        self.stats = RenderStats()
+
+    def entries(self) -> dict[str, CacheEntry]:
+        """``{output path: (key, bytes)}`` of the pages of the last build, for saving to disk."""
+        return dict(self._pages)
+
+    def environment(self, theme: Theme) -> jinja2.Environment:
+        return make_environment(theme, self._bytecode)
+
+    def renderer(self, environment: jinja2.Environment, ctx: RenderContext) -> Callable[[Page], bytes]:
+        """Start a build: returns ``render(page) -> bytes``; pages not rendered in it are forgotten after it."""
+        self._fingerprints.next_generation()
+        self.stats = RenderStats()
+        return _Session(self, environment, ctx).render
+
+    def closure(self, environment: jinja2.Environment, name: str, sources: dict[str, bytes | None]) -> Closure | None:
+        """The closure of template ``name``; None when a template in it is named by an expression."""
+        seen: list[str] = []
+        reads: set[Read] = set()
+        pending = [name]
+        h = _new_hash(b"closure")
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.append(current)
+            info = self._info(environment, current, sources)
+            h.update(current.encode() + b"\0" + (sources[current] or _MISSING_TEMPLATE))
+            if info is None:
+                continue
+            if info.dynamic:
+                return None
+            reads |= info.reads
+            pending.extend(info.references)
+        return Closure(h.digest(), tuple(seen), tuple(sorted(reads, key=repr)))
+
+    def _info(self, environment: jinja2.Environment, name: str, sources: dict[str, bytes | None]) -> TemplateInfo | None:
+        if name not in sources:
+            try:
+                source, filename, _ = environment.loader.get_source(environment, name)  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                sources[name] = None
+            else:
+                digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=DIGEST_SIZE).digest()
+                sources[name] = digest
+                if digest not in self._analyses:
+                    try:
+                        self._analyses[digest] = analyse_template(environment, source)
+                    except jinja2.TemplateSyntaxError:
+                        self._analyses[digest] = TemplateInfo((), frozenset(), dynamic=True)  # render reports it
+        digest = sources[name]
+        return None if digest is None else self._analyses[digest]
+
+
+class _Session:
+    """One build's use of the cache: template sources read once, shared values hashed once."""
+
+    def __init__(self, cache: RenderCache, environment: jinja2.Environment, ctx: RenderContext) -> None:
+        self.cache = cache
+        self.environment = environment
+        self.ctx = ctx
+        self.sources: dict[str, bytes | None] = {}
+        self.closures: dict[str, Closure | None] = {}
+        self.values: dict[tuple[int, Read], bytes] = {}
+        self.keep: list[Any] = []  # roots whose id() is in self.values stay alive
+        self.pages: dict[str, CacheEntry] = {}
+        cache._pages, self.previous = self.pages, cache._pages
+
+    def render(self, page: Page) -> bytes:
+        key = self.key(page)
+        known = self.previous.get(page.path)
+        if key is not None and known is not None and known.key == key:
+            self.cache.stats.reused.append(page.path)
+            self.pages[page.path] = known
+            return known.data
+        data = render_page(self.environment, self.ctx, page)
+        self.cache.stats.rendered.append(page.path)
+        if key is not None:
+            self.pages[page.path] = CacheEntry(key, data)
+        return data
+
+    def key(self, page: Page) -> str | None:
+        """The page's cache key, or None when it cannot be known (dynamic include, unhashable value)."""
+        if page.template not in self.closures:
+            self.closures[page.template] = self.cache.closure(self.environment, page.template, self.sources)
+        closure = self.closures[page.template]
+        if closure is None:
+            return None
+        variables = page_variables(self.ctx, page)
+        h = _new_hash(self.cache.salt.encode() + b"\0page\0")
+        h.update(f"{page.path}\0{page.template}\0{page.root_relative}\0".encode() + closure.digest)
+        try:
+            for read in closure.reads:
+                h.update(self.value(variables, read))
+        except Unfingerprintable:
+            return None
+        except Exception:  # a property that fails here fails in the render too, which reports it
+            return None
+        return h.hexdigest()
+
+    def value(self, variables: dict[str, Any], read: Read) -> bytes:
+        if read.root not in variables:
+            return _UNDEFINED
+        root = variables[read.root]
+        memo = (id(root), read)
+        known = self.values.get(memo)
+        if known is not None:
+            return known
+        value = root
+        for kind, name in read.steps:
+            value = self.environment.getattr(value, name) if kind == "attr" else self.environment.getitem(value, name)
+            if isinstance(value, jinja2.Undefined):
+                break
+        if isinstance(value, jinja2.Undefined):
+            result = _UNDEFINED
+        elif read.truth_only:
+            result = b"\0true" if value else b"\0false"
+        else:
+            result = self.cache._fingerprints.digest(value)
+        self.keep.append(root)
+        self.values[memo] = result
+        return result
+
+
+# ------------------------------------------------------------------------------------ both together
+
+
+@dataclass
+class BuildCache:
+    """What ``render_project(..., cache=)`` reuses between builds of one project."""
+
+    load: LoadMemo = field(default_factory=LoadMemo)
+    render: RenderCache = field(default_factory=RenderCache)
+
+    def reset_stats(self) -> None:
+        self.load.reset_stats()
+
+
+def changed_files(previous: Mapping[str, bytes], current: Mapping[str, bytes]) -> tuple[list[str], list[str]]:
+    """(paths written or changed, paths removed) between two renders of a site."""
+    changed = [path for path, data in current.items() if previous.get(path) is not data and previous.get(path) != data]
+    removed = [path for path in previous if path not in current]
+    return changed, removed
+
+
+def iter_reads(closure: Closure) -> Iterable[str]:
+    """Readable names of a closure's reads, for debugging: ``site.organisation.name``, ``?ctx.edition.apps``."""
+    for read in closure.reads:
+        path = read.root + "".join(f".{name}" if kind == "attr" else f"[{name!r}]" for kind, name in read.steps)
+        yield ("?" if read.truth_only else "") + path
