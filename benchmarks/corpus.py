@@ -370,19 +370,31 @@ def write_project(root: Path, corpus: CorpusSpec) -> None:
     (content / "releases.yaml").write_text("releases:\n" + "\n".join(entries) + "\n", encoding="utf-8")
     for release in corpus.releases:
         write_edition(content / "releases" / release.version, release.edition, corpus.site_yaml, rendered)
-    write_lock(content)
+    write_lock(content, corpus)
 
 
-def write_lock(content: Path) -> None:
-    """The releases.lock that 'site-builder release' keeps, when this version of site-builder has one."""
+def write_lock(content: Path, corpus: CorpusSpec) -> None:
+    """What 'site-builder release' writes besides the frozen copies: each release's record and releases.lock.
+
+    Uses site-builder's own functions when this version has them, so the corpus follows the format.
+    """
     try:
-        from site_builder import releases as releases_module
-
-        writer = getattr(releases_module, "write_lock", None)
-    except ImportError:  # pragma: no cover
-        writer = None
-    if writer is not None:
-        writer(content)
+        from site_builder import lockfile, releases as releases_module
+    except ImportError:  # a site-builder without release integrity: the copies are enough
+        return
+    record = getattr(releases_module, "record_text", None)
+    record_file = getattr(releases_module, "RECORD_FILE", None)
+    if record is not None and record_file:
+        for release in corpus.releases:
+            (content / "releases" / release.version / record_file).write_text(record(release.version, release.date, release.summary), encoding="utf-8")
+    if getattr(lockfile, "GITATTRIBUTES", None):
+        (content / "releases" / lockfile.GITATTRIBUTES).write_text(lockfile.GITATTRIBUTES_TEXT, encoding="utf-8")
+    entries = [
+        (file.relative_to(content).as_posix(), lockfile.sha256_file(file))
+        for file in sorted((content / "releases").rglob("*"))
+        if file.is_file() and file.relative_to(content).as_posix().count("/") >= 2
+    ]
+    (content / lockfile.LOCK_FILE).write_text(lockfile.format_lines(entries), encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------ the page model
@@ -425,11 +437,11 @@ def outside(app: App) -> str:
     return "Analytics only, without End-User Data" if app.egress else "No"
 
 
-def glance(apps: tuple[App, ...], page: str) -> str:
+def glance(apps: tuple[App, ...], page: str, prefix: str = "") -> str:
     rows = []
     for app in apps:
-        link = relative_url(page, f"apps/{app.slug}/")
-        verdict = "Eligible" if app.verdict.eligible else f"[Not eligible]({relative_url(page, f'apps/{app.slug}/#runs-on-atlassian')})"
+        link = relative_url(page, f"{prefix}apps/{app.slug}/")
+        verdict = "Eligible" if app.verdict.eligible else f"[Not eligible]({relative_url(page, f'{prefix}apps/{app.slug}/#runs-on-atlassian')})"
         rows.append([
             f"[{app.name}]({link})",
             names(p.name for p in app.products),
@@ -444,7 +456,7 @@ def glance(apps: tuple[App, ...], page: str) -> str:
     return table(header, rows)
 
 
-def policy_page(path: str, title: str, sections: tuple[SectionSpec, ...], apps: tuple[App, ...], version_line: str) -> PeerPage:
+def policy_page(path: str, title: str, sections: tuple[SectionSpec, ...], apps: tuple[App, ...], version_line: str, prefix: str = "") -> PeerPage:
     parts = [version_line, "", "## Contents", ""]
     parts += [f"1. [{s.title}](#{s.anchor})" for s in sections]
     if apps:
@@ -455,7 +467,7 @@ def policy_page(path: str, title: str, sections: tuple[SectionSpec, ...], apps: 
         parts += [f"## {section.title} {{#{section.anchor}}}", "", section.body.strip(), ""]
         rows += section_rows(section.body)
     if apps:
-        parts += ["## Apps and their permissions {#apps}", "", "Each app's permissions below are read from the app's own Forge manifest.", "", glance(apps, path), f"[All apps and their permissions]({relative_url(path, 'apps/')})", ""]
+        parts += ["## Apps and their permissions {#apps}", "", "Each app's permissions below are read from the app's own Forge manifest.", "", glance(apps, path, prefix), f"[All apps and their permissions]({relative_url(path, prefix + 'apps/')})", ""]
         rows += len(apps)
     return PeerPage(path, title, "\n".join(parts), rows)
 
@@ -474,11 +486,11 @@ def section_rows(body: str) -> int:
     return rows
 
 
-def app_page(app: App) -> PeerPage:
-    path = f"apps/{app.slug}/index.html"
+def app_page(app: App, prefix: str = "") -> PeerPage:
+    path = f"{prefix}apps/{app.slug}/index.html"
     manifest = app.manifest
     parts = [
-        f"[Apps]({relative_url(path, 'apps/')})",
+        f"[Apps]({relative_url(path, prefix + 'apps/')})",
         "",
         app.summary,
         "",
@@ -522,52 +534,91 @@ def app_page(app: App) -> PeerPage:
     return PeerPage(path, f"{app.name}: permissions and data", "\n".join(parts), rows)
 
 
-def apps_overview(apps: tuple[App, ...]) -> PeerPage:
-    path = "apps/index.html"
-    parts = ["Every permission on these pages is read from the app's own Forge manifest.", "", glance(apps, path), "## The apps {#app-list}", ""]
+def apps_overview(apps: tuple[App, ...], prefix: str = "") -> PeerPage:
+    path = f"{prefix}apps/index.html"
+    parts = ["Every permission on these pages is read from the app's own Forge manifest.", "", glance(apps, path, prefix), "## The apps {#app-list}", ""]
     for app in apps:
-        parts += [f"### [{app.name}]({relative_url(path, f'apps/{app.slug}/')})", "", app.summary, ""]
+        parts += [f"### [{app.name}]({relative_url(path, f'{prefix}apps/{app.slug}/')})", "", app.summary, ""]
     return PeerPage(path, "Apps and their permissions", "\n".join(parts), len(apps))
 
 
-def changes_page(old: ReleaseSpec, new: ReleaseSpec, old_apps: dict[str, App], new_apps: dict[str, App]) -> PeerPage:
-    path = f"changes/{old.version}...{new.version}/index.html"
-    changed = [s.title for s, t in zip(old.edition.sections, new.edition.sections) if s.body != t.body]
-    parts = [f"What changed between version {old.version} and version {new.version}.", "", "## Policy sections", ""]
-    parts += [f"- Changed: {title}" for title in changed] or ["- No section changed."]
-    rows = []
+def changes_page(old: str, new: str, old_sections: tuple[SectionSpec, ...], new_sections: tuple[SectionSpec, ...], old_apps: dict[str, App], new_apps: dict[str, App]) -> PeerPage:
+    """What changed between two editions: sections, then per app the scopes added and removed (lists, as ours)."""
+    path = f"changes/{old}...{new}/index.html"
+    changed = [t for s, t in zip(old_sections, new_sections) if s.body != t.body]
+    parts = [f"What changed between version {old} and {new}.", "", "## Policy sections", ""]
+    for section in changed:
+        parts += [f"### {section.title}", "", section.body.strip(), ""]
+    if not changed:
+        parts.append("No section changed.")
+    parts += ["", "## Apps", ""]
+    count = 0
     for slug, app in new_apps.items():
         before = old_apps.get(slug)
         if before is None:
-            rows.append([app.name, "New app", names(r.scope for r in app.permissions), "None"])
+            parts += [f"### {app.name}", "", f"New app: {len(app.permissions)} scopes, {len(app.egress)} destinations outside Atlassian.", ""]
+            parts += [f"- Added: `{r.scope}` ({r.access_label}, {r.product})" for r in app.permissions]
+            count += 1
             continue
         added = sorted({r.scope for r in app.permissions} - {r.scope for r in before.permissions})
         removed = sorted({r.scope for r in before.permissions} - {r.scope for r in app.permissions})
         if added or removed:
-            rows.append([app.name, "Permissions changed", names(added), names(removed)])
-    parts += ["", "## Apps", ""]
-    parts.append(table(("App", "Change", "Scopes added", "Scopes removed"), rows) if rows else "No app changed.")
-    return PeerPage(path, f"Changes from {old.version} to {new.version}", "\n".join(parts), len(rows))
+            parts += [f"### {app.name}", ""] + [f"- Added: `{scope}`" for scope in added] + [f"- Removed: `{scope}`" for scope in removed] + [""]
+            count += 1
+    if not count:
+        parts.append("No app changed.")
+    return PeerPage(path, f"Changes from {old} to {new}", "\n".join(parts), 0)
+
+
+def marketplace_page(apps: tuple[App, ...]) -> PeerPage:
+    """The Marketplace kit: per app the addresses to paste and a badge snippet to copy."""
+    path = "marketplace/index.html"
+    parts = ["Everything to put into an app's Atlassian Marketplace listing.", "", "## Security policy badge", "", "```html", '<a href="https://techlead.vn/trust/"><img src="https://techlead.vn/trust/badges/policy.svg" alt="Security policy"></a>', "```", ""]
+    for app in apps:
+        base = f"https://techlead.vn/trust/apps/{app.slug}/"
+        parts += [
+            f"## {app.name} {{#app-{app.slug}}}",
+            "",
+            f"- Privacy policy: <{base}#storage>",
+            f"- Security and data: <{base}>",
+            f"- Data residency: <{base}#data-residency>",
+            f"- Privacy & Security answers: <{base}privacy-and-security.json>",
+            "",
+            "```markdown",
+            f"[![{app.name}: security]({base}badge.svg)]({base})",
+            "```",
+            "",
+        ]
+    return PeerPage(path, "Marketplace kit", "\n".join(parts), 0)
 
 
 def peer_pages(corpus: CorpusSpec, loaded: dict[AppSpec, App]) -> list[PeerPage]:
-    """Every page of the site, as the peers write it; the order does not matter."""
+    """Every page of the site as site-builder draws it in a --draft build; the order does not matter."""
     title = "Security Policy for TechLead Atlassian Forge Cloud Apps"
     working_apps = tuple(loaded[a] for a in corpus.working.apps)
     pages = [policy_page("index.html", title, corpus.working.sections, working_apps, "**Draft** · not yet in effect")]
     if working_apps:
         pages.append(apps_overview(working_apps))
         pages.extend(app_page(app) for app in working_apps)
+        pages.append(marketplace_page(working_apps))
     if corpus.releases:
-        listing = table(("Version", "Effective", "Summary", "Changes"), [[f"[{r.version}]({relative_url('versions/index.html', f'versions/{r.version}/')})", r.date.isoformat(), r.summary, "—" if i == 0 else f"[{corpus.releases[i - 1].version} → {r.version}]({relative_url('versions/index.html', f'changes/{corpus.releases[i - 1].version}...{r.version}/')})"] for i, r in enumerate(corpus.releases)])
+        versions = [r.version for r in corpus.releases]
+        listing = table(("Version", "Effective", "Summary", "Changes"), [[f"[{r.version}]({relative_url('versions/index.html', f'versions/{r.version}/')})", r.date.isoformat(), r.summary, "—" if i == 0 else f"[{versions[i - 1]} → {r.version}]({relative_url('versions/index.html', f'changes/{versions[i - 1]}...{r.version}/')})"] for i, r in enumerate(corpus.releases)])
         pages.append(PeerPage("versions/index.html", "Versions", "Every published version of the policy, newest last.\n\n" + listing, len(corpus.releases)))
         by_release = []
         for release in corpus.releases:
+            prefix = f"versions/{release.version}/"
             apps = tuple(loaded[a] for a in release.edition.apps)
             by_release.append({a.slug: a for a in apps})
-            pages.append(policy_page(f"versions/{release.version}/index.html", title, release.edition.sections, apps, f"Version {release.version} · effective {release.date.isoformat()}"))
+            pages.append(policy_page(f"{prefix}index.html", title, release.edition.sections, apps, f"Version {release.version} · effective {release.date.isoformat()}", prefix))
+            if apps:
+                pages.append(apps_overview(apps, prefix))
+                pages.extend(app_page(app, prefix) for app in apps)
         for i in range(1, len(corpus.releases)):
-            pages.append(changes_page(corpus.releases[i - 1], corpus.releases[i], by_release[i - 1], by_release[i]))
+            old, new = corpus.releases[i - 1], corpus.releases[i]
+            pages.append(changes_page(old.version, new.version, old.edition.sections, new.edition.sections, by_release[i - 1], by_release[i]))
+        latest = corpus.releases[-1]
+        pages.append(changes_page(latest.version, "draft", latest.edition.sections, corpus.working.sections, by_release[-1], {a.slug: a for a in working_apps}))
     pages.append(PeerPage("404.html", "Page not found", "The page you asked for is not here. Start from the [security policy](/).", 0))
     return pages
 
@@ -597,15 +648,10 @@ CSS = "body{font:16px/1.5 system-ui,sans-serif;margin:0}main,header,footer{max-w
 
 
 def source_name(path: str) -> str:
-    """apps/foo/index.html -> apps/foo.md; index.html -> index.md; apps/index.html -> apps/index.md."""
-    if path == "404.html":
-        return "404.md"
-    folder = path.removesuffix("index.html").rstrip("/")
-    if not folder:
+    """Where a page's Markdown goes: ``X/index.html`` -> ``X.md`` (every peer turns it back into ``X/index.html``)."""
+    if path == "index.html":
         return "index.md"
-    if folder in ("apps", "versions"):
-        return f"{folder}/index.md"
-    return f"{folder}.md"
+    return path.removesuffix("/index.html").removesuffix(".html") + ".md"
 
 
 def yaml_front(**items: str) -> str:
@@ -637,21 +683,22 @@ def write_hugo(root: Path, pages: list[PeerPage]) -> None:
     (root / "static" / "css").mkdir(parents=True, exist_ok=True)
     (root / "static" / "css" / "site.css").write_text(CSS, encoding="utf-8")
     content = root / "content"
-    (content / "changes").mkdir(parents=True, exist_ok=True)
-    # a folder of pages is a Hugo section, which gets a list page; the other sites have no changes/ page
-    (content / "changes" / "_index.md").write_text("---\nbuild:\n  render: never\n  list: always\n---\n", encoding="utf-8")
+    flat = content / "p"
+    flat.mkdir(parents=True, exist_ok=True)
+    # a folder of pages is a Hugo section, which would get a list page of its own: not rendered
+    (flat / "_index.md").write_text("---\nbuild:\n  render: never\n  list: always\n---\n", encoding="utf-8")
     for page in pages:
         if page.path == "404.html":
             continue  # Hugo draws its 404 page from layouts/404.html
-        name = source_name(page.path)
-        if name == "index.md":
-            name = "_index.md"
-        elif name.endswith("/index.md"):
-            name = name.replace("/index.md", "/_index.md")
-        target = content / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        front = yaml_front(title=page.title) if name.endswith("_index.md") else yaml_front(title=page.title, url="/" + page.path)  # ends in index.html: "1.0...1.1/" would be read as a file name
-        target.write_text(front + page.body, encoding="utf-8")
+        if page.path == "index.html":
+            (content / "_index.md").write_text(yaml_front(title=page.title) + page.body, encoding="utf-8")
+            continue
+        # the url ends in index.html: "changes/1.0...1.1/" would be read as a file name
+        (flat / hugo_name(page.path)).write_text(yaml_front(title=page.title, url="/" + page.path) + page.body, encoding="utf-8")
+
+
+def hugo_name(path: str) -> str:
+    return source_name(path).replace("/", "__")
 
 
 MKDOCS_EXTENSIONS = ["tables", "toc", "attr_list", "def_list", "footnotes", "fenced_code"]
@@ -665,7 +712,7 @@ def write_mkdocs(root: Path, pages: list[PeerPage]) -> None:
         "theme:\n  name: null\n  custom_dir: theme\n  static_templates: [404.html]\nplugins: []\n"
         f"markdown_extensions: [{', '.join(MKDOCS_EXTENSIONS)}]\n"
         f"nav:\n{nav}\n"
-        "not_in_nav: |\n  /apps/*\n  /versions/*\n  /changes/*\n"
+        "not_in_nav: |\n  /apps/*\n  /versions/*\n  /changes/*\n  /marketplace.md\n"
         "validation:\n  nav:\n    omitted_files: ignore\n  links:\n    not_found: ignore\n    absolute_links: ignore\n    unrecognized_links: ignore\n    anchors: ignore\n",
         encoding="utf-8",
     )
@@ -745,7 +792,7 @@ def generate(apps: int, releases: int, out: Path, *, seed: int = 8) -> dict:
         "seed": seed,
         "pages": {page.path: page.rows for page in sorted(pages, key=lambda p: p.path)},
         # what the timed edits touch, per tool (source file relative to its root)
-        "edit_policy": {"site-builder": "content/policy/" + corpus.working.sections[-1].file, "hugo": "content/_index.md", "mkdocs": "docs/index.md", "pelican": "content/pages/index.md"},
+        "edit_policy": {"site-builder": "content/policy/" + corpus.working.sections[-1].file, "hugo": "content/_index.md", "mkdocs": "docs/index.md", "pelican": "content/pages/index.md"},  # noqa: E501
         "edit_app": _app_edit_paths(corpus.working.apps[len(corpus.working.apps) // 2]) if corpus.working.apps else {},
     }
     (out / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -753,11 +800,12 @@ def generate(apps: int, releases: int, out: Path, *, seed: int = 8) -> dict:
 
 
 def _app_edit_paths(app: AppSpec) -> dict[str, str]:
+    page = f"apps/{app.slug}/index.html"
     return {
         "site-builder": f"content/apps/{app.slug}/app.yaml",
-        "hugo": f"content/apps/{app.slug}.md",
-        "mkdocs": f"docs/apps/{app.slug}.md",
-        "pelican": f"content/pages/apps__{app.slug}.md",
+        "hugo": f"content/p/{hugo_name(page)}",
+        "mkdocs": f"docs/{source_name(page)}",
+        "pelican": f"content/pages/{source_name(page).replace('/', '__')}",
     }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Position, Problems
+from .incremental import LoadMemo, memoised
 from .forge import EGRESS_KIND_HELP, EGRESS_KINDS, Egress, Manifest, Product, Remote, parse_manifest
 from .scopes import RISK_ORDER, ScopeCatalogue, load_catalogue
 from .source import Document, load_yaml
@@ -217,8 +218,11 @@ def access_summary(rows: tuple[PermissionRow, ...]) -> tuple[AccessSummary, ...]
     return tuple(AccessSummary(a, ACCESS_LABELS.get(a, a.capitalize()), tuple(sorted(by_access[a]))) for a in levels)
 
 
-def load_apps(apps_dir: Path, display_root: str, problems: Problems, catalogue: ScopeCatalogue | None = None) -> tuple[App, ...]:
-    """Every ``<slug>/`` folder under ``apps_dir`` as an App, sorted by slug; no folder means no apps."""
+def load_apps(apps_dir: Path, display_root: str, problems: Problems, catalogue: ScopeCatalogue | None = None, memo: LoadMemo | None = None) -> tuple[App, ...]:
+    """Every ``<slug>/`` folder under ``apps_dir`` as an App, sorted by slug; no folder means no apps.
+
+    ``memo`` (serve) reuses the App of a folder whose files did not change.
+    """
     if not apps_dir.exists():
         return ()
     if apps_dir.is_symlink() or not apps_dir.is_dir():
@@ -245,7 +249,7 @@ def load_apps(apps_dir: Path, display_root: str, problems: Problems, catalogue: 
             suggestion = re.sub(r"[^a-z0-9]+", "-", entry.name.lower()).strip("-") or "my-app"
             problems.error(Position(f"{display}/"), f"{entry.name!r} is not a valid app slug", hint=f"use lower-case letters, digits and single hyphens, e.g. {suggestion!r}; it becomes the page address apps/<slug>/")
             continue
-        app = load_app(entry, display, problems, catalogue)
+        app = memoised(memo, load_app, entry, display, problems=problems, catalogue=catalogue)
         if app is not None:
             apps.append(app)
     return tuple(sorted(apps, key=lambda a: a.slug))

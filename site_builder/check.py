@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup, Tag
@@ -21,6 +21,9 @@ from .errors import Position, Problem, Problems
 from .model import Edition, Project, Site
 from .source import load_yaml
 from .write import MARKER
+
+if TYPE_CHECKING:
+    from .apps import App
 
 SECURITY_TXT = ".well-known/security.txt"
 EXPIRY_WARNING_DAYS = 30
@@ -331,21 +334,26 @@ def check_review_date(site: Site, today: date, position: Position, problems: Pro
         problems.warning(position, f"the policy was last reviewed on {site.policy.last_reviewed.isoformat()}, {age} days ago (more than {interval})", key="policy.last_reviewed", hint=hint or "review the policy and update policy.last_reviewed")
 
 
-def check_unanswered(edition: Edition, problems: Problems) -> None:
-    """Marketplace "Privacy & Security" fields the content cannot answer: reported, never invented."""
+def marketplace_questions() -> tuple[Callable[[App], Iterable[str]], dict[str, str]] | None:
+    """The publishing kit's ``unanswered_fields`` and the question behind each field, when installed."""
     try:
-        from . import export  # written with the publishing kit; optional until then
+        from . import privacy
     except ImportError:
+        return None
+    unanswered = getattr(privacy, "unanswered_fields", None)
+    return (unanswered, dict(getattr(privacy, "QUESTIONS", {}))) if unanswered else None
+
+
+def check_unanswered(edition: Edition, problems: Problems, questions: tuple[Callable[[App], Iterable[str]], dict[str, str]] | None = None) -> None:
+    """Marketplace "Privacy & Security" fields the content cannot answer: reported, never invented."""
+    questions = questions or marketplace_questions()
+    if questions is None:
         return
-    unanswered = getattr(export, "unanswered_fields", None)
-    if unanswered is None:
-        return
+    unanswered, wording = questions
     for app in edition.apps:
-        for item in unanswered(app):
-            if isinstance(item, Problem):
-                problems.warning(item.position, item.message, key=item.key, hint=item.hint)
-            else:
-                problems.warning(app.source, f"app {app.slug}: the Marketplace field {item} cannot be answered from the content", key="marketplace", hint=f"add it to content/apps/{app.slug}/app.yaml, or answer it in the listing by hand")
+        for field in unanswered(app):
+            question = f" ({wording[field]})" if field in wording else ""
+            problems.warning(app.source, f"app {app.slug}: the Marketplace Privacy & Security field {field}{question} cannot be answered from the content", key="marketplace", hint="answer it in app.yaml if the schema has a key for it, otherwise answer it in the listing by hand")
 
 
 # --- entry points ---------------------------------------------------------------------------------

@@ -274,6 +274,13 @@ class LoadMemo:
         return value
 
 
+def memoised(memo: LoadMemo | None, loader: Callable[..., T], source: Path, *args: Any, problems: Problems, **kwargs: Any) -> T:
+    """``loader(source, *args, problems=problems, **kwargs)``, through ``memo`` when there is one."""
+    if memo is None:
+        return loader(source, *args, problems=problems, **kwargs)
+    return memo.call(loader, source, *args, problems=problems, **kwargs)
+
+
 # ------------------------------------------------------------------------------------ template analysis
 
 
@@ -308,7 +315,7 @@ def analyse_template(environment: jinja2.Environment, source: str) -> TemplateIn
         steps: list[Step] = []
         while True:
             if isinstance(node, nodes.Name):
-                return (node.name, tuple(reversed(steps))) if node.ctx == "load" else None
+                return (node.name, tuple(reversed(steps)))
             if isinstance(node, nodes.Getattr):
                 steps.append(("attr", node.attr))
             elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, (str, int)):
@@ -317,11 +324,13 @@ def analyse_template(environment: jinja2.Environment, source: str) -> TemplateIn
                 return None
             node = node.node
 
-    def visit(node: nodes.Node, truth: bool = False) -> None:
+    def visit(node: nodes.Node, local: frozenset[str], truth: bool = False) -> None:
+        """``local``: names bound here by a macro, call block, for loop or with, which hide the page's."""
         nonlocal dynamic
         found = chain(node)
         if found is not None:
-            reads.add(Read(found[0], found[1], truth))
+            if found[0] not in local and not (isinstance(node, nodes.Name) and node.ctx != "load"):
+                reads.add(Read(found[0], found[1], truth))
             return
         if isinstance(node, (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
             names = _constant_names(node.template)
@@ -329,20 +338,42 @@ def analyse_template(environment: jinja2.Environment, source: str) -> TemplateIn
                 dynamic = True
             else:
                 references.extend(names)
-        if isinstance(node, (nodes.If, nodes.CondExpr)):
-            visit(node.test, truth=True)
+        if isinstance(node, (nodes.Macro, nodes.CallBlock)):
+            for child in node.iter_child_nodes(exclude=("body",)):
+                visit(child, local)  # defaults and the call are evaluated outside
+            inner = local | {arg.name for arg in node.args} | {"varargs", "kwargs", "caller"}
+            for child in node.body:
+                visit(child, inner)
+        elif isinstance(node, nodes.For):
+            visit(node.iter, local)
+            inner = local | _stored_names(node.target) | {"loop"}
+            for child in [*node.body, *([node.test] if node.test else [])]:
+                visit(child, inner)
+            for child in node.else_:
+                visit(child, local)
+        elif isinstance(node, nodes.With):
+            for child in node.values:
+                visit(child, local)
+            inner = local | {name for target in node.targets for name in _stored_names(target)}
+            for child in node.body:
+                visit(child, inner)
+        elif isinstance(node, (nodes.If, nodes.CondExpr)):
+            visit(node.test, local, truth=True)
             for child in node.iter_child_nodes(exclude=("test",)):
-                visit(child)
-            return
-        if truth and isinstance(node, (nodes.And, nodes.Or, nodes.Not)):
+                visit(child, local)
+        elif truth and isinstance(node, (nodes.And, nodes.Or, nodes.Not)):
             for child in node.iter_child_nodes():
-                visit(child, truth=True)
-            return
-        for child in node.iter_child_nodes():
-            visit(child)
+                visit(child, local, truth=True)
+        else:
+            for child in node.iter_child_nodes():
+                visit(child, local)
 
-    visit(tree)
+    visit(tree, frozenset())
     return TemplateInfo(tuple(dict.fromkeys(references)), frozenset(reads), dynamic)
+
+
+def _stored_names(target: nodes.Node) -> set[str]:
+    return {name.name for name in target.find_all(nodes.Name)} | ({target.name} if isinstance(target, nodes.Name) else set())
 
 
 def _constant_names(node: nodes.Node) -> list[str] | None:
@@ -514,9 +545,12 @@ class _Session:
         return h.hexdigest()
 
     def value(self, variables: dict[str, Any], read: Read) -> bytes:
-        if read.root not in variables:
+        if read.root in variables:
+            root = variables[read.root]
+        elif read.root in self.environment.globals:
+            root = self.environment.globals[read.root]
+        else:
             return _UNDEFINED
-        root = variables[read.root]
         memo = (id(root), read)
         known = self.values.get(memo)
         if known is not None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from . import releases as releases_module
 from .apps import load_apps
 from .errors import Position, Problems
+from .incremental import LoadMemo, memoised
 from .markup import render_markdown
 from .model import Contacts, Edition, Link, Organisation, PolicyInfo, Project, Section, SecurityTxtSettings, Site
-from .source import Document, load_yaml, read_text, split_front_matter
+from .source import SYMLINK_HINT, SYMLINK_MESSAGE, Document, load_yaml, read_text, split_front_matter
 from .validate import validate
 
 SECTION_FILE = re.compile(r"^(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
@@ -19,24 +22,38 @@ SECTION_FILE = re.compile(r"^(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 RESERVED_ANCHORS = frozenset({"main", "contents", "apps", "versions", "contact-block", "top", "page-title", "document-facts"})
 
 
-def load_project(root: Path, problems: Problems) -> Project | None:
-    """Load the working copy and every release of the project at ``root``."""
+def load_project(root: Path, problems: Problems, memo: LoadMemo | None = None) -> Project | None:
+    """Load the working copy and every release of the project at ``root``; ``memo`` skips unchanged files (serve)."""
     content = root / "content"
     if not content.is_dir():
         problems.error(Position("content/"), "folder not found", hint=f"run site-builder in a project folder, or create one with 'site-builder init DIR' (looked in {root})")
         return None
-    working = load_edition(content, "content", problems)
-    releases = releases_module.load_releases(content, "content", problems, load_edition)
+    if not _no_links(content, "content", problems):
+        return None
+    working = load_edition(content, "content", problems, memo)
+    releases = releases_module.load_releases(content, "content", problems, partial(load_edition, memo=memo))
     if working is None or releases is None:
         return None
     return Project(releases, working)
 
 
-def load_edition(folder: Path, display: str, problems: Problems) -> Edition | None:
+def _no_links(content: Path, display: str, problems: Problems) -> bool:
+    """Refuse every symbolic link under content/ before reading anything: one could pull in any file on disk."""
+    links = []
+    for folder, folders, files in os.walk(content):  # does not descend into linked folders
+        for name in folders + files:
+            if os.path.islink(os.path.join(folder, name)):
+                links.append(Path(folder, name).relative_to(content).as_posix())
+    for link in sorted(links):
+        problems.error(Position(f"{display}/{link}"), SYMLINK_MESSAGE, hint=SYMLINK_HINT)
+    return not links
+
+
+def load_edition(folder: Path, display: str, problems: Problems, memo: LoadMemo | None = None) -> Edition | None:
     """A site.yaml, a policy/ folder and an apps/ folder: the working copy or a frozen release."""
-    site = load_site(folder / "site.yaml", f"{display}/site.yaml", problems)
-    sections = load_sections(folder / "policy", f"{display}/policy", problems)
-    apps = load_apps(folder / "apps", f"{display}/apps", problems)
+    site = memoised(memo, load_site, folder / "site.yaml", f"{display}/site.yaml", problems=problems)
+    sections = load_sections(folder / "policy", f"{display}/policy", problems, memo)
+    apps = load_apps(folder / "apps", f"{display}/apps", problems, memo=memo)
     if site is None or sections is None:
         return None
     return Edition(site, sections, apps)
@@ -92,7 +109,7 @@ def _site_from(data: dict) -> Site:
     )
 
 
-def load_sections(folder: Path, display: str, problems: Problems) -> tuple[Section, ...] | None:
+def load_sections(folder: Path, display: str, problems: Problems, memo: LoadMemo | None = None) -> tuple[Section, ...] | None:
     if not folder.is_dir():
         problems.error(Position(f"{display}/"), "folder not found", hint="put the policy sections in content/policy/NN-slug.md")
         return None
@@ -101,12 +118,12 @@ def load_sections(folder: Path, display: str, problems: Problems) -> tuple[Secti
         name = f"{display}/{file.name}"
         if file.name.startswith("."):
             continue
-        match = SECTION_FILE.match(file.name)
+        match = SECTION_FILE.fullmatch(file.name)
         if not match:
             hint = "name policy files NN-slug.md, e.g. 04-encryption.md" if file.suffix == ".md" else "only NN-slug.md files belong in policy/"
             problems.error(Position(name), "is not a policy section file name", hint=hint)
             continue
-        section = load_section(file, name, int(match.group(1)), match.group(2), problems)
+        section = memoised(memo, load_section, file, name, int(match.group(1)), match.group(2), problems=problems)
         if section is not None:
             sections.append(section)
     if not sections and not problems.errors:
@@ -135,6 +152,9 @@ def load_section(file: Path, display: str, prefix: int, slug: str, problems: Pro
         problems.warning(front.position(), "section has no title", key="title", hint=f"add 'title:'; shown as {title!r} for now")
     anchor = data["anchor"]
     rendered = render_markdown(source.body, id_prefix=anchor)
+    for issue in rendered.issues:  # removed markup is a warning (the page is safe without it); unrenderable text an error
+        report = problems.error if issue.severity == "error" else problems.warning
+        report(Position(display, source.body_line + max(issue.line, 1) - 1), issue.message, hint=issue.hint)
     if rendered.demoted_levels:
         problems.warning(Position(display, source.body_line), f"heading level {rendered.demoted_levels[0]} in a section body is shown as level 3", hint="start sub-headings at ### (the section title is the level-2 heading)")
     if not source.body.strip():

@@ -5,17 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import Position, Problems
 from .load import load_project
 from .pages import FINISHERS, GENERATORS
 from .render import RenderContext, RenderedSite, RenderError, render_site
 from .theme import load_theme
-from .write import check_output_folder, write_site
+from .write import StagedWriter, check_output_folder, write_site
 
 if TYPE_CHECKING:  # serve's cache of loaded files and rendered pages
     from .incremental import BuildCache
+    from .progress import ProgressCallback
+
+# Renders a site somewhere other than memory: (ctx, theme, generators, finishers) -> RenderedSite
+Streamer = Callable[[RenderContext, Any, Any, Any], RenderedSite]
 
 
 @dataclass(frozen=True)
@@ -30,20 +34,21 @@ class BuildResult:
     problems: Problems = field(default_factory=Problems)
     site: RenderedSite | None = None
     draft: bool = False
+    base_url: str = ""  # of the edition at the site root; serve previews under its path
 
     @property
     def page_count(self) -> int:
         return len(self.site.pages) if self.site else 0
 
 
-def render_project(project_root: Path, options: BuildOptions, cache: BuildCache | None = None) -> BuildResult:
+def render_project(project_root: Path, options: BuildOptions, cache: BuildCache | None = None, *, stream: Streamer | None = None) -> BuildResult:
     """Everything but writing: the site as ``{path: bytes}``, or the problems that prevent it.
 
     With a ``cache`` (serve), unchanged files are not loaded again and unchanged pages not rendered again.
     """
     result = BuildResult()
     problems = result.problems
-    project = load_project(project_root, problems)
+    project = load_project(project_root, problems, memo=cache.load if cache else None)
     theme = load_theme(project_root, problems)
     if project is None or problems.has_errors(strict=options.strict):
         return result
@@ -52,22 +57,47 @@ def render_project(project_root: Path, options: BuildOptions, cache: BuildCache 
         problems.warning(Position("content/releases.yaml"), "no release yet, so the site is built as a draft", hint="run 'site-builder release 1.0 --date YYYY-MM-DD --summary TEXT' to publish a version")
     edition = project.working if draft else project.latest.edition
     ctx = RenderContext(project, edition, None if draft else project.latest, draft, options.build_date)
+    result.base_url = edition.site.base_url
     if problems.has_errors(strict=options.strict):
         return result
     try:
-        result.site = render_site(ctx, theme, GENERATORS, FINISHERS, cache=cache.render if cache else None)
+        if stream is not None:  # build: straight to disk (site_builder/output.py)
+            result.site = stream(ctx, theme, GENERATORS, FINISHERS)
+        else:
+            result.site = render_site(ctx, theme, GENERATORS, FINISHERS, cache=cache.render if cache else None)
     except RenderError as exc:
         problems.error(Position("templates"), str(exc), hint="fix the template, or remove your override to use the default")
     result.draft = draft
     return result
 
 
-def build(project_root: Path, out: Path, options: BuildOptions) -> BuildResult:
+def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bool = True, progress: ProgressCallback | None = None) -> BuildResult:
+    """Render into a staging folder beside ``out`` and swap it in; nothing changes when the build fails.
+
+    With ``use_cache``, ``.site-builder-cache/`` in the project makes the next build warm: unchanged
+    files are not loaded again, unchanged pages neither rendered nor written (site_builder/diskcache.py).
+    """
+    from .diskcache import DiskCache
+    from .output import FileRecord, stream_site
+
     problems = Problems()
     check_output_folder(out, project_root, problems)
     if problems.has_errors():
         return BuildResult(problems)
-    result = render_project(project_root, options)
-    if result.site is not None and not result.problems.has_errors(strict=options.strict):
-        write_site(result.site.files, out)
+    disk = DiskCache.open(project_root) if use_cache else None
+    records: dict[str, FileRecord] = {}
+    with StagedWriter(out) as writer:
+
+        def stream(ctx: RenderContext, theme: Any, generators: Any, finishers: Any) -> RenderedSite:
+            previous = disk.previous_records(out) if disk else {}
+            site, found = stream_site(ctx, theme, generators, finishers, writer, previous=previous, cache=disk.build.render if disk else None, progress=progress)
+            records.update(found)
+            return site
+
+        result = render_project(project_root, options, disk.build if disk else None, stream=stream)
+        if result.site is None or result.problems.has_errors(strict=options.strict):
+            return result
+        writer.commit()
+    if disk is not None:
+        disk.save(out, records)
     return result

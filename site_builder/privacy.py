@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .apps import App
+from .apps import App, RemoteRow
 
 # The question behind each field, in the listing form's words, for check and the Marketplace kit.
 QUESTIONS: dict[str, str] = {
@@ -124,7 +124,7 @@ def _third_party_information(app: App, unanswered: list[str]) -> dict[str, Any]:
     }
 
 
-def _remote(row) -> dict[str, Any]:
+def _remote(row: RemoteRow) -> dict[str, Any]:
     remote = row.remote
     return {
         "key": remote.key,

@@ -210,6 +210,11 @@ class DraftStatus:
     def pending(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def show_draft(self) -> bool:
+        """What ``serve`` shows by default: the draft whenever there is one, and before the first release."""
+        return self.latest is None or self.pending
+
     def describe(self) -> str:
         """One line for a terminal: what a plain build leaves out, or that nothing is left out."""
         if self.latest is None:

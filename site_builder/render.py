@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from .dates import long_date
+from .headers import REFERRER_POLICY, content_security_policy
 from .model import Edition, Project, Release
 from .theme import Theme
 
@@ -60,8 +61,13 @@ Finisher = Callable[[RenderContext, tuple[Page, ...]], Iterable[Asset]]
 
 @dataclass(frozen=True)
 class RenderedSite:
-    files: dict[str, bytes]
+    files: dict[str, bytes]  # empty when the build streamed its files to disk (site_builder/output.py)
     pages: tuple[Page, ...]
+    streamed: int = 0  # how many files were streamed instead
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files) + self.streamed
 
 
 class RenderError(Exception):
@@ -109,6 +115,9 @@ def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None =
     )
     environment.filters["long_date"] = long_date
     environment.filters["iso_date"] = lambda value: value.isoformat()
+    # one definition for the <meta> fallback and the _headers file (site_builder/headers.py)
+    environment.globals["content_security_policy"] = content_security_policy(meta=True)
+    environment.globals["referrer_policy"] = REFERRER_POLICY
     return environment
 
 
@@ -145,21 +154,30 @@ def render_page(environment: jinja2.Environment, ctx: RenderContext, page: Page)
         raise RenderError(f"{page.template}: {exc.message} (while rendering {page.path})") from exc
 
 
-def render_site(ctx: RenderContext, theme: Theme, generators: Iterable[Generator], finishers: Iterable[Finisher] = (), cache: RenderCache | None = None) -> RenderedSite:
-    """With a cache, pages whose template closure and inputs are unchanged are reused, not re-rendered."""
-    environment = cache.environment(theme) if cache else make_environment(theme)
-    render = cache.renderer(environment, ctx) if cache else partial(render_page, environment, ctx)
+def site_items(ctx: RenderContext, theme: Theme, generators: Iterable[Generator]) -> tuple[dict[str, bytes], list[Page]]:
+    """The theme's static files and every generated asset by path, and the pages to render; each path claimed once."""
     files: dict[str, bytes] = dict(theme.static_files)
     pages: list[Page] = []
+    claimed = set(files)
     for generator in generators:
         for item in generator(ctx):
-            if item.path in files:
+            if item.path in claimed:
                 raise RenderError(f"two outputs claim the path {item.path}")
+            claimed.add(item.path)
             if isinstance(item, Asset):
                 files[item.path] = item.data
             else:
                 pages.append(item)
-                files[item.path] = render(item)
+    return files, pages
+
+
+def render_site(ctx: RenderContext, theme: Theme, generators: Iterable[Generator], finishers: Iterable[Finisher] = (), cache: RenderCache | None = None) -> RenderedSite:
+    """With a cache, pages whose template closure and inputs are unchanged are reused, not re-rendered."""
+    environment = cache.environment(theme) if cache else make_environment(theme)
+    render = cache.renderer(environment, ctx) if cache else partial(render_page, environment, ctx)
+    files, pages = site_items(ctx, theme, generators)
+    for page in pages:
+        files[page.path] = render(page)
     for finisher in finishers:
         for asset in finisher(ctx, tuple(pages)):
             files[asset.path] = asset.data

@@ -24,6 +24,8 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 MAX_FILE_BYTES = 1_048_576
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+# Aliases may repeat a value, not multiply the document: a YAML file may expand to at most this much text.
+MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 
 KeyPath = tuple[str | int, ...]
 
@@ -67,10 +69,17 @@ class Document:
         return self.positions.get((), Position(self.path, 1, 1))
 
 
+SYMLINK_MESSAGE = "is a symbolic link, which site-builder does not follow"
+SYMLINK_HINT = "replace the link with a copy of the file or folder it points to"
+
+
 def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_FILE_BYTES) -> str | None:
     """Bytes to text: size-limited, UTF-8 only, BOM and CRLF tolerated, binary refused."""
     try:
-        if file.is_symlink() or not file.is_file():
+        if file.is_symlink():
+            problems.error(Position(display), SYMLINK_MESSAGE, hint=SYMLINK_HINT)
+            return None
+        if not file.is_file():
             problems.error(Position(display), "is not a regular file", hint="replace it with the file itself")
             return None
         size = file.stat().st_size
@@ -100,7 +109,9 @@ def decode_text(raw: bytes, display: str, problems: Problems) -> str | None:
 
 
 class _LimitExceeded(Exception):
-    pass
+    def __init__(self, message: str, hint: str = "write the values out without anchors and aliases"):
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass
@@ -121,7 +132,7 @@ class _Builder:
         if self.nodes > MAX_NODES:
             raise _LimitExceeded(f"expands to more than {MAX_NODES:,} values (an alias bomb?)")
         if depth > MAX_DEPTH:
-            raise _LimitExceeded(f"is nested more than {MAX_DEPTH} levels deep")
+            raise _LimitExceeded(f"is nested more than {MAX_DEPTH} levels deep", _DEPTH_HINT)
         self.positions[path] = self.mark(node.start_mark)
         if node.tag not in _STANDARD_TAGS:
             self.problems.error(self.mark(node.start_mark), f"unsupported YAML tag {node.tag!r}", key=dotted(path), hint="remove the tag")
@@ -186,15 +197,31 @@ def parse_yaml(text: str, display: str, problems: Problems, *, line_offset: int 
         problems.error(Position(display, tab + line_offset, 1), "a tab is used for indentation", hint="YAML indents with spaces only")
         return None
     try:
+        if not _within_limits(text, display, problems, line_offset):
+            return None
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(display, mark.line + 1 + line_offset, mark.column + 1) if mark else Position(display)
         reason = (exc.problem or exc.context or "is not valid YAML").strip()
-        problems.error(where, f"invalid YAML: {reason}", hint="check indentation, colons and quotes around this place")
+        if exc.problem == "second occurrence" and exc.context and exc.context_mark:  # a repeated &anchor
+            reason = f"{exc.context.removesuffix('; first occurrence')} (first on line {exc.context_mark.line + 1 + line_offset})"
+            hint = "give each anchor its own name"
+        else:
+            hint = "check indentation, colons and quotes around this place"
+        problems.error(where, f"invalid YAML: {reason}", hint=hint)
+        return None
+    except yaml.reader.ReaderError as exc:  # a control character, which YAML does not allow in a file
+        start = exc.position - (text.rfind("\n", 0, exc.position) + 1)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+        where = Position(display, text.count("\n", 0, exc.position) + 1 + line_offset, start + 1)
+        problems.error(where, f"invalid YAML: contains the control character U+{code:04X}", hint="remove it; YAML files hold printable text only")
         return None
     except yaml.YAMLError as exc:
-        problems.error(Position(display), f"invalid YAML: {exc}")
+        problems.error(Position(display), f"invalid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", hint="check the file's syntax")
+        return None
+    except UnicodeEncodeError:  # a lone surrogate: only text not read from a UTF-8 file can hold one
+        problems.error(Position(display), "invalid YAML: contains a character that is not valid Unicode", hint="save the file as UTF-8")
         return None
     if len(nodes) > 1:
         second = nodes[1]
@@ -206,9 +233,63 @@ def parse_yaml(text: str, display: str, problems: Problems, *, line_offset: int 
     try:
         data = builder.build(nodes[0], (), 0)
     except _LimitExceeded as exc:
-        problems.error(Position(display, 1 + line_offset, 1), str(exc), hint="write the values out without anchors and aliases")
+        problems.error(Position(display, 1 + line_offset, 1), str(exc), hint=exc.hint)
         return None
     return Document(display, data, builder.positions, builder.key_positions, builder.raw_scalars)
+
+
+_DEPTH_HINT = "use fewer levels of nesting"
+_ALIAS_HINT = "write the values out; an alias may repeat a small value, not multiply the document"
+_OPEN_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _within_limits(text: str, display: str, problems: Problems, line_offset: int) -> bool:
+    """Check nesting depth and alias expansion on the parser's event stream, before anything is composed.
+
+    The event parser keeps its own stack, so this walk cannot overflow; the composer recurses (in C,
+    where 100,000 nested brackets crash the interpreter) and PyYAML would expand aliases without
+    limit. Each anchor's expanded size is counted once, so a billion-laughs bomb is refused at the
+    alias that crosses the limit, after reading a few hundred bytes. Syntax errors propagate.
+    """
+    depth = 0
+    nodes = chars = 0
+    open_anchors: list[tuple[str | None, int, int]] = []  # (anchor, nodes, chars) when the collection opened
+    sizes: dict[str, tuple[int, int]] = {}
+
+    def refuse(event: yaml.Event, message: str, hint: str) -> bool:
+        mark = event.start_mark
+        problems.error(Position(display, mark.line + 1 + line_offset, mark.column + 1), message, hint=hint)
+        return False
+
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, _OPEN_EVENTS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return refuse(event, f"is nested more than {MAX_DEPTH} levels deep", _DEPTH_HINT)
+            open_anchors.append((event.anchor, nodes, chars))
+            nodes += 1
+        elif isinstance(event, _CLOSE_EVENTS):
+            depth -= 1
+            anchor, nodes_before, chars_before = open_anchors.pop()
+            if anchor is not None:
+                sizes[anchor] = (nodes - nodes_before, chars - chars_before)
+        elif isinstance(event, yaml.ScalarEvent):
+            nodes += 1
+            chars += len(event.value)
+            if event.anchor is not None:
+                sizes[event.anchor] = (1, len(event.value))
+        elif isinstance(event, yaml.AliasEvent):
+            alias_nodes, alias_chars = sizes.get(event.anchor or "", (1, 0))
+            nodes += alias_nodes
+            chars += alias_chars
+            if nodes > MAX_NODES:
+                return refuse(event, f"alias *{event.anchor} expands the document to more than {MAX_NODES:,} values (an alias bomb?)", _ALIAS_HINT)
+            if chars > MAX_EXPANDED_CHARS:
+                return refuse(event, f"alias *{event.anchor} expands the document to more than {MAX_EXPANDED_CHARS:,} characters (an alias bomb?)", _ALIAS_HINT)
+        if nodes > MAX_NODES:
+            return refuse(event, f"has more than {MAX_NODES:,} values", "split the file or trim it")
+    return True
 
 
 def _leading_tab(text: str) -> int:

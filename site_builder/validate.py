@@ -13,17 +13,19 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+from jsonschema.validators import extend
 
 from .errors import Problems
 from .source import Document, dotted
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+# RFC 5322's local part minus ? % # (they would add headers or escapes to a mailto: link)
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!$&'*+/=^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false", "array": "a list", "object": "a mapping of keys to values", "null": "nothing"}
 
 
 def is_date(value: object) -> bool:
-    if not isinstance(value, str) or not DATE_PATTERN.match(value):
+    if not isinstance(value, str) or not DATE_PATTERN.fullmatch(value):
         return False
     try:
         date.fromisoformat(value)
@@ -40,7 +42,7 @@ def is_https_url(value: object) -> bool:
 
 
 def is_email(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= 254 and bool(EMAIL_PATTERN.match(value))
+    return isinstance(value, str) and len(value) <= 254 and bool(EMAIL_PATTERN.fullmatch(value))
 
 
 _FORMATS = FormatChecker(formats=())
@@ -61,9 +63,24 @@ def load_schema(name: str) -> dict:
     return json.loads(text)
 
 
+def _ecma_pattern(validator, pattern: str, instance: object, schema: dict):
+    """JSON Schema patterns are ECMA-262, where ``$`` is the end of the text; in Python it also matches
+    before a final newline, which would let ``"intro\\n"`` through as an anchor or a version."""
+    if isinstance(instance, str) and not re.search(_ecma_to_python(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _ecma_to_python(pattern: str) -> str:
+    return pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+
+
+_Validator = extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
 @cache
 def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(name), format_checker=_FORMATS)
+    return _Validator(load_schema(name), format_checker=_FORMATS)
 
 
 def validate(document: Document, schema_name: str, problems: Problems) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import re
 from pathlib import Path
@@ -45,12 +46,15 @@ def test_build_writes_the_site_and_says_where(copy_fixture, build_project, tmp_p
     out = tmp_path / "site"
     code, stdout, stderr = build_project(project, out)
     assert code == 0
-    assert re.fullmatch(r"Wrote 2 pages \(4 files, draft\) to .*site/\n", stdout), stdout
-    assert str(out) in stdout or "site/" in stdout
+    match = re.fullmatch(r"Wrote (\d+) pages \((\d+) files, draft\) to (.*)/\n", stdout)
+    assert match, stdout
     # without a release the site is a draft, and says so once as a warning
     assert "warning: no release yet, so the site is built as a draft" in stderr
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert files == sorted([MARKER, "404.html", "index.html", "static/css/site.css", "static/favicon.svg"])
+    assert {MARKER, "404.html", "index.html", "static/css/site.css", "static/favicon.svg"} <= set(files)
+    assert int(match.group(1)) == len([f for f in files if f.endswith(".html")])
+    assert int(match.group(2)) == len(files) - 1  # all but the marker
+    assert Path(match.group(3)).resolve() == out.resolve()
     # nothing is left beside the output: no staging or retired folders
     assert sorted(p.name for p in tmp_path.iterdir()) == ["minimal", "site"]
 
@@ -101,7 +105,9 @@ def test_page_has_title_facts_toc_sections_contact_and_footer(minimal_build) -> 
 def test_pages_are_self_contained(minimal_build) -> None:
     """No inline script or style, no third-party requests: every loaded resource is a relative path."""
     _, out = minimal_build
-    for name in ("index.html", "404.html"):
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    assert {"index.html", "404.html"} <= set(names)
+    for name in names:
         html = (out / name).read_text("utf-8")
         soup = BeautifulSoup(html, "html.parser")
         assert not soup.find_all(["script", "style", "iframe", "object", "embed"]), name
@@ -114,6 +120,25 @@ def test_pages_are_self_contained(minimal_build) -> None:
     assert "@import" not in css and "url(http" not in css and "url(//" not in css
 
 
+def test_released_page_says_version_and_effective_date(copy_fixture, run_cli, build_project, tmp_path: Path) -> None:
+    """After 'site-builder release', the trust page is that version: number, effective date, indexable, no banner."""
+    project = copy_fixture("minimal", tmp_path)
+    code, _, stderr = run_cli("release", "1.0", "--date", "2025-07-01", "--summary", "First published version", "--project", project)
+    assert code == 0, stderr
+    out = tmp_path / "out"
+    code, stdout, stderr = build_project(project, out, "--strict")
+    assert (code, stderr) == (0, "")
+    assert "released" in stdout
+    soup = page(out)
+    line = soup.select_one(".version-line")
+    assert " ".join(line.get_text(" ").split()) == "Version 1.0 · effective 1 July 2025"
+    assert str(line.time) == '<time datetime="2025-07-01">1 July 2025</time>'
+    effective = soup.find("dt", string="Effective").find_next_sibling("dd")
+    assert str(effective.time) == '<time datetime="2025-07-01">1 July 2025</time>'
+    assert not soup.select(".draft-banner")
+    assert not soup.find("meta", attrs={"name": "robots"})
+
+
 def test_404_page_links_work_from_any_address(minimal_build) -> None:
     _, out = minimal_build
     soup = page(out, "404.html")
@@ -122,7 +147,7 @@ def test_404_page_links_work_from_any_address(minimal_build) -> None:
     assert soup.find("meta", attrs={"name": "robots"})["content"] == "noindex"
 
 
-def test_every_page_links_only_to_existing_files_and_anchors(minimal_build) -> None:
+def test_index_links_only_to_existing_files_and_anchors(minimal_build) -> None:
     _, out = minimal_build
     soup = page(out)
     ids = {tag["id"] for tag in soup.find_all(id=True)}
@@ -259,18 +284,29 @@ def test_version(run_cli) -> None:
     assert (code, stdout) == (0, f"site-builder {__version__}\n")
 
 
+def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and sub-command (``app add`` too), found in the parser itself."""
+    found: list[tuple[str, ...]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in sorted(action.choices.items()):
+                found.append(prefix + (name,))
+                found.extend(command_paths(sub, prefix + (name,)))
+    return found
+
+
 def test_help_on_every_command(run_cli) -> None:
     code, stdout, _ = run_cli("--help")
-    assert code == 0 and "usage: site-builder" in stdout
-    subparsers = next(a for a in make_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
-    commands = sorted(subparsers.choices)
-    assert {"build", "init"} <= set(commands)
+    assert code == 0 and stdout.startswith("usage: site-builder")
+    commands = command_paths(make_parser())
+    assert {("build",), ("init",)} <= set(commands)
     for command in commands:
-        assert command in stdout
-        code, stdout_command, stderr = run_cli(command, "--help")
+        if len(command) == 1:
+            assert command[0] in stdout, f"site-builder --help does not list {command[0]}"
+        code, stdout_command, stderr = run_cli(*command, "--help")
         assert code == 0, (command, stderr)
-        assert stdout_command.startswith(f"usage: site-builder {command}"), command
-        assert "--help" in stdout_command
+        assert stdout_command.startswith(f"usage: site-builder {' '.join(command)}"), command
+        assert "-h, --help" in stdout_command
 
 
 def test_build_help_lists_its_options(run_cli) -> None:

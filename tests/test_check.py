@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import shutil
 
 from site_builder.check import check_project, check_site, check_unanswered
 from site_builder.commands.init import starter_files
+from conftest import FIXTURE_SITES, REPO_ROOT
 from site_builder.errors import Position, Problems
 
 TODAY = date(2026, 3, 1)
@@ -225,19 +225,21 @@ def test_missing_output_folder(tmp_path: Path) -> None:
     assert lines(problems) == ["nothing: out: folder not found (build the site first, or name the folder with --out)"]
 
 
-def test_unanswered_marketplace_fields_are_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = types.ModuleType("site_builder.export")
-    fake.unanswered_fields = lambda app: ["dataRetention"] if app.slug == "timer" else []
-    import site_builder
-
-    monkeypatch.setitem(sys.modules, "site_builder.export", fake)
-    monkeypatch.setattr(site_builder, "export", fake, raising=False)
+def test_unanswered_marketplace_fields_are_warnings() -> None:
     source = Position("content/apps/timer/app.yaml", 1, 1)
     edition = SimpleNamespace(apps=(SimpleNamespace(slug="timer", source=source), SimpleNamespace(slug="other", source=source)))
     problems = Problems()
-    check_unanswered(edition, problems)
+    unanswered = lambda app: ["logDetails.isEndUserDataInLogs"] if app.slug == "timer" else []  # noqa: E731
+    check_unanswered(edition, problems, (unanswered, {"logDetails.isEndUserDataInLogs": "Does the app write End-User Data to its logs?"}))
     assert [(p.severity, p.position, p.key) for p in problems.items] == [("warning", source, "marketplace")]
-    assert "dataRetention" in problems.items[0].message
+    assert "logDetails.isEndUserDataInLogs (Does the app write End-User Data to its logs?)" in problems.items[0].message
+
+
+def test_the_publishing_kit_answers_are_what_check_reports() -> None:
+    from site_builder.check import marketplace_questions
+
+    found = marketplace_questions()
+    assert found is not None, "site_builder.privacy.unanswered_fields is gone: check can no longer report unanswered Marketplace fields"
 
 
 # --- the project and the command ------------------------------------------------------------------
@@ -310,3 +312,17 @@ def test_build_check_runs_the_check_after_the_build(tmp_path: Path, build_projec
     assert result.code == 1
     assert "404.html" in result.err and "inline-style" in result.err
     assert (tmp_path / "out/404.html").is_file()  # the build itself succeeded and was written
+
+
+@pytest.mark.parametrize("name", ["default", *sorted(p.name for p in FIXTURE_SITES.iterdir() if (p / "content/site.yaml").is_file())])
+def test_the_sites_we_ship_and_test_pass_the_check(tmp_path: Path, build_project, name: str) -> None:
+    """The default site and every buildable fixture: no errors (warnings, e.g. an old review date, are allowed)."""
+    source = REPO_ROOT if name == "default" else FIXTURE_SITES / name
+    project = tmp_path / "project"
+    for part in ("content", "templates", "static") if name != "default" else ("content",):
+        if (source / part).is_dir():
+            shutil.copytree(source / part, project / part)
+    out = tmp_path / "out"
+    assert build_project(project, out).code == 0
+    problems = check_project(project, out, date.today(), display="out")
+    assert [str(p) for p in problems.errors] == []

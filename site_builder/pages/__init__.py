@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from ..render import Finisher, Generator
 from .apps import app_pages
+from .export import export_files
+from .feed import feed_pages
+from .headers import headers_files
+from .marketplace import marketplace_pages
 from .policy import policy_pages
+from .security_txt import security_txt_files
+from .sitemap import sitemap_files
+from .versions import version_pages
 
-GENERATORS: tuple[Generator, ...] = (policy_pages, app_pages,)
-FINISHERS: tuple[Finisher, ...] = ()
+GENERATORS: tuple[Generator, ...] = (policy_pages, app_pages, security_txt_files, headers_files, export_files, marketplace_pages, version_pages, feed_pages)
+FINISHERS: tuple[Finisher, ...] = (sitemap_files,)

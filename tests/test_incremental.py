@@ -1,0 +1,253 @@
+"""Incremental rebuilds: an edit re-loads and re-renders only what depends on it, and the result is
+byte-identical to a clean build of the same files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import jinja2
+import pytest
+from markupsafe import Markup
+
+from conftest import REPO_ROOT
+from site_builder.errors import Problems
+from site_builder.incremental import BuildCache, Fingerprinter, LoadMemo, RenderCache, analyse_template, iter_reads
+from site_builder.pipeline import BuildOptions, render_project
+from site_builder.render import Page, RenderContext, render_site
+from site_builder.theme import Theme
+
+OPTIONS = BuildOptions(build_date=date(2025, 7, 1), draft=True)
+
+
+@pytest.fixture
+def project(copy_fixture, tmp_path: Path) -> Path:
+    return copy_fixture("preview", tmp_path)
+
+
+def clean(project: Path) -> dict[str, bytes]:
+    result = render_project(project, OPTIONS)
+    assert result.site is not None, [str(p) for p in result.problems.errors]
+    return result.site.files
+
+
+def incremental(project: Path, cache: BuildCache) -> dict[str, bytes]:
+    cache.reset_stats()
+    result = render_project(project, OPTIONS, cache)
+    assert result.site is not None, [str(p) for p in result.problems.errors]
+    return result.site.files
+
+
+def edit(file: Path, old: str, new: str) -> None:
+    text = file.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {file}"
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def app_pages(files: dict[str, bytes]) -> set[str]:
+    return {path for path in files if path.startswith("apps/") and path.endswith(".html")}
+
+
+def test_a_second_build_reuses_every_page_and_loads_nothing(project: Path) -> None:
+    cache = BuildCache()
+    first = incremental(project, cache)
+    assert cache.render.stats.rendered and not cache.render.stats.reused
+    second = incremental(project, cache)
+    assert second == first
+    assert cache.render.stats.rendered == []
+    assert cache.load.loaded == []
+
+
+def test_editing_a_policy_section_rerenders_the_trust_page_but_no_app_page(project: Path) -> None:
+    cache = BuildCache()
+    before = incremental(project, cache)
+    section = project / "content/policy/02-encryption.md"
+    edit(section, "TLS 1.2 or later", "TLS 1.3 only")
+    after = incremental(project, cache)
+    assert b"TLS 1.3 only" in after["index.html"]
+    assert "index.html" in cache.render.stats.rendered
+    assert not app_pages(after) & set(cache.render.stats.rendered), cache.render.stats.rendered
+    assert app_pages(after) <= set(cache.render.stats.reused)
+    assert cache.load.loaded == [str(section)]  # nothing else was read again
+    assert after == clean(project)
+    assert {path for path in after if after[path] != before[path]} >= {"index.html"}
+
+
+def test_editing_one_app_rerenders_its_page_not_the_other_app_page(project: Path) -> None:
+    cache = BuildCache()
+    incremental(project, cache)
+    edit(project / "content/apps/status-timer/app.yaml", "Shows, in the context panel", "Shows, in the side panel")
+    after = incremental(project, cache)
+    assert "apps/status-timer/index.html" in cache.render.stats.rendered
+    assert "apps/page-reading-time/index.html" in cache.render.stats.reused
+    assert cache.load.loaded == [str(project / "content/apps/status-timer")]
+    assert after == clean(project)
+
+
+def test_editing_a_template_rerenders_exactly_the_pages_that_use_it(project: Path) -> None:
+    cache = BuildCache()
+    incremental(project, cache)
+    override = project / "templates" / "app.html"
+    override.parent.mkdir()
+    override.write_text((REPO_ROOT / "templates/app.html").read_text(encoding="utf-8").replace("{% block main %}", "{% block main %}<p>Reviewed app</p>", 1), encoding="utf-8")
+    after = incremental(project, cache)
+    assert set(cache.render.stats.rendered) == {"apps/status-timer/index.html", "apps/page-reading-time/index.html"}
+    assert b"Reviewed app" in after["apps/status-timer/index.html"]
+    assert after == clean(project)
+    override.unlink()  # back to the default theme's template: the same pages again
+    incremental(project, cache)
+    assert set(cache.render.stats.rendered) == {"apps/status-timer/index.html", "apps/page-reading-time/index.html"}
+
+
+def test_editing_a_shared_template_rerenders_every_page(project: Path) -> None:
+    cache = BuildCache()
+    incremental(project, cache)
+    override = project / "templates" / "base.html"
+    override.parent.mkdir()
+    override.write_text((REPO_ROOT / "templates/base.html").read_text(encoding="utf-8").replace("<body>", "<body>\n<p>Preview build</p>", 1), encoding="utf-8")
+    after = incremental(project, cache)
+    assert cache.render.stats.reused == []
+    assert after == clean(project)
+
+
+def test_a_static_file_is_copied_alone(project: Path) -> None:
+    cache = BuildCache()
+    before = incremental(project, cache)
+    css = project / "static" / "css" / "site.css"
+    css.parent.mkdir(parents=True)
+    css.write_bytes((REPO_ROOT / "static/css/site.css").read_bytes() + b"\n.preview { color: inherit; }\n")
+    after = incremental(project, cache)
+    assert cache.render.stats.rendered == []
+    assert cache.load.loaded == []
+    assert [path for path in after if after[path] != before.get(path)] == ["static/css/site.css"]
+    assert after == clean(project)
+
+
+def test_many_edits_in_a_row_stay_identical_to_clean_builds(project: Path) -> None:
+    """Every kind of change, one after another, each compared byte for byte with a clean build."""
+    cache = BuildCache()
+    incremental(project, cache)
+    steps = [
+        lambda: edit(project / "content/policy/01-introduction.md", "short policy", "short, exact policy"),
+        lambda: edit(project / "content/site.yaml", "name: Preview Example", "name: Preview Sample"),  # every page
+        lambda: edit(project / "content/site.yaml", "https://preview.example/trust/", "https://preview.example/security/"),
+        lambda: (project / "content/policy/04-retention.md").write_text("---\ntitle: Retention\nanchor: retention\n---\nWe keep nothing.\n", encoding="utf-8"),
+        lambda: (project / "content/policy/02-encryption.md").unlink(),
+        lambda: edit(project / "content/apps/page-reading-time/app.yaml", "name: ", "name: Fast "),
+        lambda: __import__("shutil").rmtree(project / "content/apps/status-timer"),
+        lambda: edit(project / "content/policy/03-reporting.md", "### What happens next", "### What happens then"),
+    ]
+    for step in steps:
+        step()
+        assert incremental(project, cache) == clean(project)
+
+
+def test_a_broken_file_is_reported_again_from_the_cache_until_fixed(project: Path) -> None:
+    cache = BuildCache()
+    incremental(project, cache)
+    section = project / "content/policy/02-encryption.md"
+    good = section.read_text(encoding="utf-8")
+    section.write_text(good.replace("anchor: encryption", "anchor: [encryption"), encoding="utf-8")
+    for _ in range(2):  # the second time the problem comes from the memo
+        cache.reset_stats()
+        result = render_project(project, OPTIONS, cache)
+        assert result.site is None
+        assert [str(p.position).split(":")[:2] for p in result.problems.errors] == [["content/policy/02-encryption.md", "4"]]
+    assert cache.load.loaded == []
+    section.write_text(good, encoding="utf-8")
+    assert incremental(project, cache) == clean(project)
+
+
+# ------------------------------------------------------------------------------------ the parts
+
+
+def test_template_reads_skip_macro_parameters_and_loop_variables() -> None:
+    environment = jinja2.Environment()
+    info = analyse_template(environment, """
+{% macro table(apps) %}{% for app in apps %}{{ app.name }}{{ loop.index }}{% endfor %}{% endmacro %}
+{% if ctx.edition.apps %}{{ table(edition.apps) }}{% endif %}
+{% for section in sections if section.title %}{{ section.anchor }}{% endfor %}
+{{ site['organisation'].name }}{% include "part.html" %}""")
+    reads = {(r.root, r.steps, r.truth_only) for r in info.reads}
+    assert reads == {
+        ("ctx", (("attr", "edition"), ("attr", "apps")), True),
+        ("table", (), False),
+        ("edition", (("attr", "apps"),), False),
+        ("sections", (), False),
+        ("site", (("item", "organisation"), ("attr", "name")), False),
+    }
+    assert info.references == ("part.html",) and not info.dynamic
+
+
+def test_a_template_named_by_an_expression_makes_its_pages_render_every_time(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("{% include which %}", encoding="utf-8")
+    (tmp_path / "a.html").write_text("A{{ page_path }}", encoding="utf-8")
+    cache = RenderCache()
+    theme = Theme((tmp_path,), ())
+    ctx = RenderContext(project=None, edition=_Edition(), release=None, draft=True, build_date=date(2025, 1, 1))  # type: ignore[arg-type]
+    pages = lambda _ctx: [Page("x.html", "page.html", {"which": "a.html"})]  # noqa: E731
+    for _ in range(2):
+        assert render_site(ctx, theme, [pages], cache=cache).files["x.html"] == b"Ax.html"
+        assert cache.stats.rendered == ["x.html"]
+
+
+class _Site:
+    base_url = "https://example.com/"
+
+
+class _Edition:
+    site = _Site()
+
+
+def test_fingerprints_tell_markup_from_text_and_ignore_identity() -> None:
+    fingerprints = Fingerprinter()
+    assert fingerprints.digest("<b>") != fingerprints.digest(Markup("<b>"))
+    assert fingerprints.digest((1, "a", date(2025, 1, 1))) == Fingerprinter().digest((1, "a", date(2025, 1, 1)))
+    assert fingerprints.digest(1) != fingerprints.digest(True) != fingerprints.digest(1.0)
+    assert fingerprints.digest({"a": 1}) != fingerprints.digest({"a": 2})
+
+
+def test_load_memo_rereads_a_file_written_twice_within_one_timestamp_tick(tmp_path: Path) -> None:
+    memo = LoadMemo()
+    file = tmp_path / "x.txt"
+    file.write_text("one", encoding="utf-8")
+    stamp = file.stat().st_mtime_ns
+    reader = lambda path, problems: path.read_text(encoding="utf-8")  # noqa: E731
+    assert memo.call(reader, file, problems=Problems()) == "one"
+    file.write_text("two", encoding="utf-8")
+    os.utime(file, ns=(stamp, stamp))  # same size, same mtime: only the content differs
+    assert memo.call(reader, file, problems=Problems()) == "two"
+
+
+def test_cache_keys_are_the_same_in_another_process(project: Path) -> None:
+    """RenderCache.entries() may be saved and used by a later run (a warm build): keys must not vary."""
+    cache = BuildCache(render=RenderCache(salt="same code"))  # the default salt hashes the code, which may be mid-edit
+    incremental(project, cache)
+    here = {path: entry.key for path, entry in cache.render.entries().items()}
+    script = (
+        "import json, sys; from datetime import date; from pathlib import Path;"
+        "from site_builder.incremental import BuildCache, RenderCache; from site_builder.pipeline import BuildOptions, render_project;"
+        "c = BuildCache(render=RenderCache(salt='same code')); render_project(Path(sys.argv[1]), BuildOptions(build_date=date(2025, 7, 1), draft=True), c);"
+        "print(json.dumps({p: e.key for p, e in c.render.entries().items()}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONHASHSEED": "12345"}
+    there = json.loads(subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True, text=True, check=True, env=env).stdout)
+    assert there == here
+    assert len(here) == len([p for p in clean(project) if p.endswith(".html")])
+
+
+def test_reads_are_listed_readably(project: Path) -> None:
+    cache = RenderCache()
+    from site_builder.render import make_environment
+    from site_builder.theme import load_theme
+
+    environment = make_environment(load_theme(project, Problems()))
+    closure = cache.closure(environment, "app.html", {})
+    assert closure is not None and "base.html" in closure.templates
+    reads = set(iter_reads(closure))
+    assert "app" in reads and "?ctx.edition.apps" in reads
+    assert not any(r.startswith(("edition.sections", "sections")) for r in reads)
