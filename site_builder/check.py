@@ -11,11 +11,11 @@ import posixpath
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from bs4 import BeautifulSoup, Tag
 
 from .errors import Position, Problem, Problems
 from .model import Edition, Project, Site
@@ -33,7 +33,7 @@ URL_ATTRIBUTES = ("href", "src", "action", "formaction", "cite", "data", "poster
 RESOURCE_SRC = frozenset({"img", "script", "iframe", "frame", "embed", "audio", "video", "source", "track", "input"})
 RESOURCE_LINK_RELS = frozenset({"stylesheet", "icon", "shortcut", "apple-touch-icon", "mask-icon", "preload", "modulepreload", "prefetch", "prerender", "manifest", "preconnect", "dns-prefetch"})
 SVG_RESOURCES = frozenset({"image", "use", "feimage"})
-HEADING = re.compile(r"^h([1-6])$")
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 EXPIRES_LINE = re.compile(r"^expires:[ \t]*(.*?)\s*$", re.IGNORECASE | re.MULTILINE)
@@ -41,21 +41,65 @@ EXPIRES_LINE = re.compile(r"^expires:[ \t]*(.*?)\s*$", re.IGNORECASE | re.MULTIL
 
 @dataclass(frozen=True)
 class Reference:
-    """A URL found in a file: where it is, what it is on, and whether the browser fetches it."""
+    """A URL found in a file: where it is, on which element and attribute, and whether it is fetched."""
 
     position: Position
-    element: str
+    tag: str  # "" in a style sheet
+    attribute: str
     url: str
     resource: bool
+    snippet: str = ""  # the text around the URL, where there is no element to name
+
+    @property
+    def element(self) -> str:
+        return self.snippet or describe(self.tag, {self.attribute: self.url}, self.attribute)
 
 
 @dataclass(frozen=True)
 class PageFacts:
-    """What later rules need from a parsed page, so the parse tree can be dropped."""
+    """What later rules need from a parsed page, so the page itself can be dropped."""
 
     path: str
     ids: frozenset[str]
     references: tuple[Reference, ...]
+
+
+class Element(NamedTuple):
+    """A start tag: its name, attributes (first of each name wins, as in a browser) and place."""
+
+    name: str
+    attrs: dict[str, str]
+    line: int
+    column: int
+
+
+class PageScanner(HTMLParser):
+    """The start tags of a page in document order, and which tables hold a header cell.
+
+    A flat list is all the rules need; building a tree (as BeautifulSoup does) costs several
+    times more on a site of thousands of pages, for nothing the rules use.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[Element] = []
+        self.tables_with_headers: set[int] = set()
+        self._open_tables: list[int] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values: dict[str, str] = {}
+        for name, value in attrs:
+            values.setdefault(name, value if value is not None else "")
+        line, offset = self.getpos()
+        if tag == "table":
+            self._open_tables.append(len(self.elements))
+        elif tag == "th" and self._open_tables:
+            self.tables_with_headers.add(self._open_tables[-1])
+        self.elements.append(Element(tag, values, line, offset + 1))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self._open_tables:
+            self._open_tables.pop()
 
 
 @dataclass(frozen=True)
@@ -74,28 +118,21 @@ class SiteAddress:
         return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
 
 
-def describe(tag: Tag, attribute: str = "") -> str:
+def describe(name: str, attrs: dict[str, str], attribute: str = "") -> str:
     """``<a href="apps/x/">``: the element as a reader finds it in the file, shortened."""
-    text = f"<{tag.name}"
-    if attribute and tag.has_attr(attribute):
-        value = tag_value(tag, attribute)
+    text = f"<{name}"
+    if attribute and attribute in attrs:
+        value = attrs[attribute]
         if len(value) > 80:
             value = value[:77] + "..."
         text += f' {attribute}="{value}"'
-    elif tag.get("id"):
-        text += f' id="{tag_value(tag, "id")}"'
+    elif attrs.get("id"):
+        text += f' id="{attrs["id"]}"'
     return text + ">"
 
 
-def tag_value(tag: Tag, attribute: str) -> str:
-    value = tag.get(attribute, "")
-    return " ".join(value) if isinstance(value, list) else str(value)
-
-
-def position_of(display: str, tag: Tag) -> Position:
-    line = tag.sourceline or 0
-    column = (tag.sourcepos + 1) if line and tag.sourcepos is not None else 0
-    return Position(display, line, column)
+def position_of(display: str, element: Element) -> Position:
+    return Position(display, element.line, element.column)
 
 
 def line_column(text: str, offset: int) -> tuple[int, int]:
@@ -113,94 +150,95 @@ def srcset_urls(value: str) -> list[str]:
 
 def scan_page(path: str, html: str, display: str, problems: Problems) -> PageFacts:
     """Run every rule that needs only this page; return the ids and URLs for the site-wide rules."""
-    soup = BeautifulSoup(html, "html.parser")
-    tags = soup.find_all(True)
-    check_ids(tags, display, problems)
-    ids = frozenset(tag_value(tag, "id") for tag in tags if tag.has_attr("id"))
-    check_headings(tags, display, problems)
-    check_images(tags, display, problems)
-    check_tables(tags, display, problems)
-    check_inline_code(tags, display, problems)
-    references = tuple(page_references(tags, display))
-    return PageFacts(path, ids, references)
+    scanner = PageScanner()
+    scanner.feed(html)
+    scanner.close()
+    elements = scanner.elements
+    check_ids(elements, display, problems)
+    check_headings(elements, display, problems)
+    check_images(elements, display, problems)
+    check_tables(elements, scanner.tables_with_headers, display, problems)
+    check_inline_code(elements, display, problems)
+    ids = frozenset(e.attrs["id"] for e in elements if "id" in e.attrs)
+    return PageFacts(path, ids, tuple(page_references(elements, display)))
 
 
-def check_ids(tags: list[Tag], display: str, problems: Problems) -> None:
-    seen: dict[str, Position] = {}
-    for tag in tags:
-        if not tag.has_attr("id"):
+def check_ids(elements: list[Element], display: str, problems: Problems) -> None:
+    seen: dict[str, int] = {}
+    for element in elements:
+        value = element.attrs.get("id")
+        if value is None:
             continue
-        value = tag_value(tag, "id")
-        position = position_of(display, tag)
         if value == "" or any(c.isspace() for c in value):
-            problems.error(position, f"{describe(tag, 'id')}: an id must be non-empty and contain no spaces", key="id")
+            problems.error(position_of(display, element), f"{describe(element.name, element.attrs, 'id')}: an id must be non-empty and contain no spaces", key="id")
         elif value in seen:
-            problems.error(position, f'{describe(tag, "id")}: duplicate id "{value}" (first at line {seen[value].line})', key="duplicate-id", hint="ids must be unique on a page; links to the later one go to the first")
+            problems.error(position_of(display, element), f'{describe(element.name, element.attrs, "id")}: duplicate id "{value}" (first at line {seen[value]})', key="duplicate-id", hint="ids must be unique on a page; links to the later one go to the first")
         else:
-            seen[value] = position
+            seen[value] = element.line
 
 
-def check_headings(tags: list[Tag], display: str, problems: Problems) -> None:
-    headings = [(int(m.group(1)), tag) for tag in tags if (m := HEADING.match(tag.name))]
-    h1s = [tag for level, tag in headings if level == 1]
+def check_headings(elements: list[Element], display: str, problems: Problems) -> None:
+    headings = [(int(e.name[1]), e) for e in elements if e.name in HEADINGS]
+    h1s = [e for level, e in headings if level == 1]
     if len(h1s) != 1:
         where = position_of(display, h1s[1]) if len(h1s) > 1 else Position(display)
         problems.error(where, f"the page has {len(h1s)} <h1> elements", key="h1", hint="each page has exactly one <h1>: its title")
     previous = 1
-    for level, tag in headings:
+    for level, element in headings:
         if level > previous + 1:
-            problems.error(position_of(display, tag), f"<h{level}> follows <h{previous}>: heading level {previous + 1} is skipped", key="heading-order", hint="screen-reader users navigate by heading level; do not skip one")
+            problems.error(position_of(display, element), f"<h{level}> follows <h{previous}>: heading level {previous + 1} is skipped", key="heading-order", hint="screen-reader users navigate by heading level; do not skip one")
         previous = level
 
 
-def check_images(tags: list[Tag], display: str, problems: Problems) -> None:
-    for tag in tags:
-        if tag.name == "img" and not tag.has_attr("alt"):
-            problems.error(position_of(display, tag), f"{describe(tag, 'src')}: image without alt", key="img-alt", hint='describe the image in alt="...", or use alt="" if it is decoration')
-        elif tag.name == "input" and tag_value(tag, "type").lower() == "image" and not tag.get("alt"):
-            problems.error(position_of(display, tag), f"{describe(tag, 'src')}: image button without alt", key="img-alt")
+def check_images(elements: list[Element], display: str, problems: Problems) -> None:
+    for e in elements:
+        if e.name == "img" and "alt" not in e.attrs:
+            problems.error(position_of(display, e), f"{describe(e.name, e.attrs, 'src')}: image without alt", key="img-alt", hint='describe the image in alt="...", or use alt="" if it is decoration')
+        elif e.name == "input" and e.attrs.get("type", "").lower() == "image" and not e.attrs.get("alt"):
+            problems.error(position_of(display, e), f"{describe(e.name, e.attrs, 'src')}: image button without alt", key="img-alt")
 
 
-def check_tables(tags: list[Tag], display: str, problems: Problems) -> None:
-    for tag in tags:
-        if tag.name == "table" and tag_value(tag, "role") not in ("presentation", "none") and tag.find("th") is None:
-            problems.error(position_of(display, tag), f"{describe(tag)}: table without header cells", key="table-header", hint="mark the header row or column with <th> (a Markdown table's first row is one)")
+def check_tables(elements: list[Element], with_headers: set[int], display: str, problems: Problems) -> None:
+    for index, e in enumerate(elements):
+        if e.name == "table" and index not in with_headers and e.attrs.get("role") not in ("presentation", "none"):
+            problems.error(position_of(display, e), f"{describe(e.name, e.attrs)}: table without header cells", key="table-header", hint="mark the header row or column with <th> (a Markdown table's first row is one)")
 
 
-def check_inline_code(tags: list[Tag], display: str, problems: Problems) -> None:
+def check_inline_code(elements: list[Element], display: str, problems: Problems) -> None:
     """The Content-Security-Policy forbids inline script and style; a page that needs them breaks."""
     hint = "move it into a file under static/; the Content-Security-Policy blocks inline code"
-    for tag in tags:
-        position = position_of(display, tag)
-        if tag.name == "script" and not tag.has_attr("src"):
-            problems.error(position, "<script>: inline script", key="inline-script", hint=hint)
-        if tag.name == "style":
-            problems.error(position, "<style>: inline style sheet", key="inline-style", hint=hint)
-        if tag.has_attr("style"):
-            problems.error(position, f"{describe(tag)}: inline style= attribute", key="inline-style", hint="use a class and a rule in static/css/")
-        for attribute in tag.attrs:
-            if attribute.lower().startswith("on"):
-                problems.error(position, f"{describe(tag)}: event handler attribute {attribute}=", key="inline-script", hint=hint)
+    for e in elements:
+        if e.name == "script" and "src" not in e.attrs:
+            problems.error(position_of(display, e), "<script>: inline script", key="inline-script", hint=hint)
+        elif e.name == "style":
+            problems.error(position_of(display, e), "<style>: inline style sheet", key="inline-style", hint=hint)
+        if "style" in e.attrs:
+            problems.error(position_of(display, e), f"{describe(e.name, e.attrs)}: inline style= attribute", key="inline-style", hint="use a class and a rule in static/css/")
+        for attribute in e.attrs:
+            if attribute.startswith("on"):
+                problems.error(position_of(display, e), f"{describe(e.name, e.attrs)}: event handler attribute {attribute}=", key="inline-script", hint=hint)
 
 
-def page_references(tags: list[Tag], display: str) -> Iterator[Reference]:
-    for tag in tags:
-        position = position_of(display, tag)
-        rels = {rel.lower() for rel in tag_value(tag, "rel").split()}
+def page_references(elements: list[Element], display: str) -> Iterator[Reference]:
+    for e in elements:
+        attrs = e.attrs
+        if not any(attribute in attrs for attribute in URL_ATTRIBUTES) and "srcset" not in attrs:
+            continue
+        position = position_of(display, e)
+        rels = {rel.lower() for rel in attrs.get("rel", "").split()}
         for attribute in URL_ATTRIBUTES:
-            if not tag.has_attr(attribute):
+            if attribute not in attrs:
                 continue
-            url = tag_value(tag, attribute).strip()
             resource = (
-                (attribute == "src" and tag.name in RESOURCE_SRC)
-                or (attribute in ("poster", "data") and tag.name in ("video", "object"))
-                or (tag.name == "link" and attribute == "href" and bool(rels & RESOURCE_LINK_RELS))
-                or (tag.name in SVG_RESOURCES and attribute in ("href", "xlink:href"))
+                (attribute == "src" and e.name in RESOURCE_SRC)
+                or (attribute in ("poster", "data") and e.name in ("video", "object"))
+                or (e.name == "link" and attribute == "href" and bool(rels & RESOURCE_LINK_RELS))
+                or (e.name in SVG_RESOURCES and attribute in ("href", "xlink:href"))
             )
-            yield Reference(position, describe(tag, attribute), url, resource)
-        if tag.has_attr("srcset"):
-            for url in srcset_urls(tag_value(tag, "srcset")):
-                yield Reference(position, describe(tag, "srcset"), url, True)
+            yield Reference(position, e.name, attribute, attrs[attribute].strip(), resource)
+        if "srcset" in attrs:
+            for url in srcset_urls(attrs["srcset"]):
+                yield Reference(position, e.name, "srcset", url, True)
 
 
 # --- CSS ------------------------------------------------------------------------------------------
@@ -212,7 +250,7 @@ def css_references(text: str, display: str) -> Iterator[Reference]:
     for match in CSS_URL.finditer(text):
         url = next(group for group in match.groups() if group is not None).strip()
         line, column = line_column(text, match.start())
-        yield Reference(Position(display, line, column), match.group(0)[:80], url, True)
+        yield Reference(Position(display, line, column), "", "url", url, True, snippet=match.group(0)[:80])
 
 
 # --- site-wide rules ------------------------------------------------------------------------------
@@ -260,39 +298,66 @@ def resolve_file(path: str, files: frozenset[str]) -> str | None:
     return candidate if candidate in files else None
 
 
-def check_references(source: str, references: Iterable[Reference], pages: dict[str, frozenset[str]], files: frozenset[str], address: SiteAddress, problems: Problems) -> None:
+@dataclass(frozen=True)
+class Target:
+    """Where a URL leads: a file of the site and a fragment, or what is wrong with the URL itself."""
+
+    resolved: str = ""
+    fragment: str = ""
+    key: str = ""
+    message: str = ""
+    hint: str = ""
+
+
+def follow(source: str, url: str, resource: bool, address: SiteAddress, files: frozenset[str]) -> Target | None:
+    """Where ``url`` on page ``source`` leads; None when it leaves the site as it may (a link elsewhere)."""
+    scheme = urlsplit(url).scheme.lower() if ":" in url.split("/", 1)[0] else ""
+    if scheme == "http":
+        return Target(key="http", message="http: link", hint="use https:; an http: link can be read and changed on the way")
+    if scheme == "javascript":
+        return Target(key="inline-script", message="javascript: URL", hint="the Content-Security-Policy blocks it; link to a page instead")
+    if scheme == "data" and resource:
+        return Target(key="third-party", message="resource in a data: URL", hint="the Content-Security-Policy allows only files from the site itself; put the file under static/")
+    if scheme in ("mailto", "tel", "data"):
+        return None
+    target = site_path(source, url, address)
+    if target is None:
+        if resource:
+            return Target(key="third-party", message="loaded from another origin", hint="a trust site makes no third-party requests; copy the file under static/")
+        return None
+    path, fragment = target
+    if path.startswith("../") or path == "..":
+        return Target(key="link", message="points outside the site", hint="link within the output folder")
+    resolved = resolve_file(path, files)
+    if resolved is None:
+        missing = path + "index.html" if path == "" or path.endswith("/") else path
+        return Target(key="link", message=f"{missing} does not exist in the site", hint="fix the link, or the page it points to")
+    return Target(resolved, fragment)
+
+
+def check_references(source: str, references: Iterable[Reference], pages: dict[str, frozenset[str]], files: frozenset[str], address: SiteAddress, problems: Problems, cache: dict | None = None) -> None:
+    """Every URL of one file; ``cache`` remembers where a URL leads from a folder, across files."""
+    cache = {} if cache is None else cache
+    folder = posixpath.dirname(source)
     for ref in references:
         url = ref.url
-        scheme = urlsplit(url).scheme.lower() if ":" in url.split("/", 1)[0] else ""
-        if url == "" and not ref.resource:
-            continue
-        if scheme == "http":
-            problems.error(ref.position, f"{ref.element}: http: link", key="http", hint="use https:; an http: link can be read and changed on the way")
-            continue
-        if scheme == "javascript":
-            problems.error(ref.position, f"{ref.element}: javascript: URL", key="inline-script", hint="the Content-Security-Policy blocks it; link to a page instead")
-            continue
-        if scheme == "data" and ref.resource:
-            problems.error(ref.position, f"{ref.element}: resource in a data: URL", key="third-party", hint="the Content-Security-Policy allows only files from the site itself; put the file under static/")
-            continue
-        if scheme in ("mailto", "tel", "data"):
-            continue
-        target = site_path(source, url, address)
+        if url == "" or url.startswith("#"):
+            if not url and not ref.resource:
+                continue
+            target: Target | None = Target(source, unquote(url[1:]))
+        else:
+            key = (folder, url, ref.resource)
+            if key not in cache:
+                cache[key] = follow(source, url, ref.resource, address, files)
+            target = cache[key]
         if target is None:
-            if ref.resource:
-                problems.error(ref.position, f"{ref.element}: loaded from another origin", key="third-party", hint="a trust site makes no third-party requests; copy the file under static/")
             continue
-        path, fragment = target
-        if path.startswith("../") or path == "..":
-            problems.error(ref.position, f"{ref.element}: points outside the site", key="link", hint="link within the output folder")
+        if target.key:
+            problems.error(ref.position, f"{ref.element}: {target.message}", key=target.key, hint=target.hint)
             continue
-        resolved = resolve_file(path, files)
-        if resolved is None:
-            missing = path + "index.html" if path == "" or path.endswith("/") else path
-            problems.error(ref.position, f"{ref.element}: {missing} does not exist in the site", key="link", hint="fix the link, or the page it points to")
-            continue
-        if fragment and not fragment.startswith(":~:") and resolved in pages and fragment not in pages[resolved]:
-            where = "on this page" if resolved == source else f"on {resolved}"
+        fragment = target.fragment
+        if fragment and not fragment.startswith(":~:") and target.resolved in pages and fragment not in pages[target.resolved]:
+            where = "on this page" if target.resolved == source else f"on {target.resolved}"
             problems.error(ref.position, f'{ref.element}: no element with id "{fragment}" {where}', key="anchor", hint="anchors are part of the public interface: fix the link or restore the id")
 
 
@@ -389,10 +454,11 @@ def check_site(out: Path, today: date, *, base_url: str = "", display: str | Non
     if "index.html" not in file_set:
         problems.error(Position(f"{display}/index.html"), "missing: the site has no front page", key="link")
     pages = {page.path: page.ids for page in facts}
+    cache: dict = {}
     for page in facts:
-        check_references(page.path, page.references, pages, file_set, address, problems)
+        check_references(page.path, page.references, pages, file_set, address, problems, cache)
     for path, references in css:
-        check_references(path, references, pages, file_set, address, problems)
+        check_references(path, references, pages, file_set, address, problems, cache)
     check_security_txt(out, display, today, problems)
     return problems
 

@@ -78,29 +78,31 @@ def code_fingerprint() -> str:
 # ------------------------------------------------------------------------------------ value hashes
 
 
-_IMMUTABLE_SCALARS = (type(None), bool, int, float, complex, bytes, str)
 _MUTABLE = (list, dict, set, bytearray, types.MappingProxyType)
+_LEAF_REPR = (float, complex, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta, PurePath)
 
 
 class Fingerprinter:
     """Content hashes of Python values: the same content gives the same bytes, in any process.
 
-    Hashes of immutable values are remembered by identity for one generation (one build) past
-    their last use, holding a reference so that an id is never reused while remembered.
+    A hash covers the value's type and content: dataclass fields, items, text. Hashes of
+    immutable values are remembered by identity for one generation (one build) past their last
+    use, holding a reference so that an id is never reused while remembered; so the content
+    model, shared between builds through LoadMemo, is hashed once, and each build hashes only
+    values made afresh. Plain text and numbers inside a value are fed to its hash directly.
     """
 
     def __init__(self) -> None:
         self._current: dict[int, tuple[Any, bytes]] = {}
         self._previous: dict[int, tuple[Any, bytes]] = {}
+        self._tags: dict[type, bytes] = {}
+        self._fields: dict[type, tuple[tuple[str, bytes], ...]] = {}
 
     def next_generation(self) -> None:
         """Forget hashes that the last build did not use; call once per build."""
         self._previous, self._current = self._current, {}
 
     def digest(self, value: Any) -> bytes:
-        kind = type(value)
-        if kind in _IMMUTABLE_SCALARS and not (kind is str and len(value) > 256):
-            return self._compute(value)
         key = id(value)
         hit = self._current.get(key)
         if hit is not None and hit[0] is value:
@@ -114,45 +116,78 @@ class Fingerprinter:
             self._current[key] = (value, result)
         return result
 
+    def _feed(self, h: "hashlib._Hash", item: Any) -> None:
+        """One part of a value: exact str, int, bool and None inline, anything else by its own hash."""
+        kind = type(item)
+        if kind is str:
+            data = item.encode("utf-8", "surrogatepass")
+            h.update(b"s%d:" % len(data))
+            h.update(data)
+        elif kind is int:
+            h.update(b"i%d;" % item)
+        elif item is None:
+            h.update(b"n")
+        elif kind is bool:
+            h.update(b"T" if item else b"F")
+        else:
+            h.update(b"h")
+            h.update(self.digest(item))
+
+    def _tag(self, kind: type) -> bytes:
+        tag = self._tags.get(kind)
+        if tag is None:
+            tag = self._tags[kind] = f"{kind.__module__}.{kind.__qualname__}\0".encode()
+        return tag
+
     def _compute(self, value: Any) -> bytes:
         kind = type(value)
-        name = f"{kind.__module__}.{kind.__qualname__}".encode()
-        h = _new_hash(name + b"\0")
-        if value is None or kind is bool:
-            h.update(repr(value).encode())
+        h = hashlib.blake2b(self._tag(kind), digest_size=DIGEST_SIZE)
+        feed = self._feed
+        if isinstance(value, (tuple, list)):
+            for item in value:
+                feed(h, item)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            names = self._fields.get(kind)
+            if names is None:
+                names = self._fields[kind] = tuple((f.name, f.name.encode() + b"=") for f in dataclasses.fields(value))
+            for name, label in names:
+                h.update(label)
+                feed(h, getattr(value, name))
         elif isinstance(value, str):
             h.update(value.encode("utf-8", "surrogatepass"))
+        elif value is None or isinstance(value, (bool, int, enum.Enum) + _LEAF_REPR):
+            h.update(repr(value).encode())
         elif isinstance(value, (bytes, bytearray)):
             h.update(bytes(value))
-        elif isinstance(value, enum.Enum):
-            h.update(self.digest(value.value))
-        elif isinstance(value, (int, float, complex, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta, PurePath)):
-            h.update(repr(value).encode())
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                h.update(self.digest(item))
         elif isinstance(value, Mapping):
             for key, item in value.items():
-                h.update(self.digest(key) + self.digest(item))
+                feed(h, key)
+                feed(h, item)
         elif isinstance(value, (set, frozenset)):
             for item_digest in sorted(self.digest(item) for item in value):
                 h.update(item_digest)
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for f in dataclasses.fields(value):
-                h.update(f.name.encode() + b"=" + self.digest(getattr(value, f.name)))
         elif isinstance(value, jinja2.Undefined):
             h.update(b"undefined")
         elif isinstance(value, functools.partial):
-            h.update(self.digest(value.func) + self.digest(value.args) + self.digest(value.keywords))
+            for part in (value.func, value.args, value.keywords):
+                feed(h, part)
         elif isinstance(value, types.MethodType):
-            h.update(self.digest(value.__func__) + self.digest(value.__self__))
+            feed(h, value.__func__)
+            feed(h, value.__self__)
         elif isinstance(value, types.FunctionType):
-            cells = tuple(cell.cell_contents for cell in value.__closure__ or ())
-            h.update(f"{value.__module__}.{value.__qualname__}".encode() + self.digest((cells, value.__defaults__, value.__kwdefaults__)))
-        elif isinstance(value, (types.BuiltinFunctionType, type)):
             h.update(f"{value.__module__}.{value.__qualname__}".encode())
+            feed(h, (tuple(cell.cell_contents for cell in value.__closure__ or ()), value.__defaults__, value.__kwdefaults__))
+        elif isinstance(value, types.BuiltinFunctionType):  # bound to an object, e.g. "text".startswith
+            h.update(f"{value.__module__}.{value.__qualname__}".encode())
+            bound = getattr(value, "__self__", None)
+            if bound is not None and not isinstance(bound, types.ModuleType):
+                feed(h, bound)
+        elif isinstance(value, (type, types.ModuleType)):
+            h.update(f"{getattr(value, '__module__', '')}.{value.__qualname__ if isinstance(value, type) else value.__name__}".encode())
         elif hasattr(value, "__dict__") and not callable(value):
-            h.update(self.digest(sorted(vars(value).items())))
+            for key, item in sorted(vars(value).items()):
+                feed(h, key)
+                feed(h, item)
         else:
             raise Unfingerprintable(f"cannot fingerprint a {kind.__qualname__}")
         return h.digest()
@@ -258,7 +293,7 @@ class LoadMemo:
     def call(self, loader: Callable[..., T], source: Path, *args: Any, problems: Problems, **kwargs: Any) -> T:
         identity = (f"{loader.__module__}.{loader.__qualname__}", str(source))
         try:
-            inputs = self._files.digest(source) + self._fingerprints.digest((args, sorted(kwargs.items())))
+            inputs = self._files.digest(source) + self._arguments(args, kwargs)
         except Unfingerprintable:
             return loader(source, *args, problems=problems, **kwargs)
         known = self._entries.get(identity)
@@ -272,6 +307,12 @@ class LoadMemo:
         self.loaded.append(str(source))
         problems.extend(fresh.items)
         return value
+
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+        h = _new_hash(b"arguments")
+        for item in (*args, *sorted(kwargs.items())):
+            self._fingerprints._feed(h, item)
+        return h.digest()
 
 
 def memoised(memo: LoadMemo | None, loader: Callable[..., T], source: Path, *args: Any, problems: Problems, **kwargs: Any) -> T:
@@ -387,6 +428,20 @@ def _constant_names(node: nodes.Node) -> list[str] | None:
     return None
 
 
+def _without_implied(reads: set[Read]) -> set[Read]:
+    """Drop reads that a whole read implies: with ``app`` hashed whole, ``app.name`` adds nothing.
+
+    An attribute's value is a function of its object's content (fields, or properties computed
+    from them), and the hash covers that content; so hashing a prefix covers every longer path.
+    """
+    whole = {(read.root, read.steps) for read in reads if not read.truth_only}
+    return {
+        read
+        for read in reads
+        if not any((read.root, read.steps[:length]) in whole for length in range(len(read.steps) + (1 if read.truth_only else 0)))
+    }
+
+
 @dataclass(frozen=True)
 class Closure:
     """A template with everything it needs: one hash of their sources, and every path they read."""
@@ -478,7 +533,7 @@ class RenderCache:
                 return None
             reads |= info.reads
             pending.extend(info.references)
-        return Closure(h.digest(), tuple(seen), tuple(sorted(reads, key=repr)))
+        return Closure(h.digest(), tuple(seen), tuple(sorted(_without_implied(reads), key=repr)))
 
     def _info(self, environment: jinja2.Environment, name: str, sources: dict[str, bytes | None]) -> TemplateInfo | None:
         if name not in sources:
@@ -507,7 +562,7 @@ class _Session:
         self.ctx = ctx
         self.sources: dict[str, bytes | None] = {}
         self.closures: dict[str, Closure | None] = {}
-        self.values: dict[tuple[int, Read], bytes] = {}
+        self.values: dict[tuple[int, int], bytes] = {}
         self.keep: list[Any] = []  # roots whose id() is in self.values stay alive
         self.pages: dict[str, CacheEntry] = {}
         cache._pages, self.previous = self.pages, cache._pages
@@ -551,7 +606,7 @@ class _Session:
             root = self.environment.globals[read.root]
         else:
             return _UNDEFINED
-        memo = (id(root), read)
+        memo = (id(root), id(read))  # the closure holds each read for the whole build
         known = self.values.get(memo)
         if known is not None:
             return known

@@ -66,6 +66,9 @@ def load_site(file: Path, display: str, problems: Problems) -> Site | None:
     document = load_yaml(file, display, problems)
     if document is None:
         return None
+    if document.data is None:
+        problems.error(document.position(), "is empty", hint="write the site's facts here; 'site-builder init DIR' writes a complete example")
+        return None
     if not isinstance(document.data, dict):
         problems.error(document.position(), "must be a mapping of keys to values", hint="see site_builder/schemas/site.schema.json")
         return None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .errors import Position, Problems
 from .load import load_project
 from .pages import FINISHERS, GENERATORS
+from .pages.security_txt import security_txt_problems
 from .render import RenderContext, RenderedSite, RenderError, render_site
 from .theme import load_theme
 from .write import StagedWriter, check_output_folder, write_site
@@ -58,6 +59,7 @@ def render_project(project_root: Path, options: BuildOptions, cache: BuildCache 
     edition = project.working if draft else project.latest.edition
     ctx = RenderContext(project, edition, None if draft else project.latest, draft, options.build_date)
     result.base_url = edition.site.base_url
+    problems.extend(security_txt_problems(edition))
     if problems.has_errors(strict=options.strict):
         return result
     try:

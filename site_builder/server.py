@@ -45,7 +45,7 @@ from tornado import httpserver, netutil, web
 from tornado.ioloop import IOLoop
 
 from .dates import build_date
-from .errors import Problem
+from .errors import Position, Problem
 from .incremental import BuildCache, changed_files
 from .pipeline import BuildOptions, render_project
 from .theme import default_theme_dir
@@ -441,9 +441,17 @@ class PreviewServer:
     # -- building
 
     def first_build(self) -> BuildReport:
-        report = self.builder.build()
+        report = self._build()
         self._apply(report, announce=False)
         return report
+
+    def _build(self) -> BuildReport:
+        """A rebuild; a bug in site-builder is shown like a content problem, and the server stays up."""
+        try:
+            return self.builder.build()
+        except Exception as exc:  # noqa: BLE001 - the preview must survive to show it
+            bug = Problem(Position("site-builder"), f"internal error: {type(exc).__name__}: {exc}", hint="a bug in site-builder, not in your content; run 'site-builder --debug build' for the traceback and report it")
+            return BuildReport(False, (bug,), self.state.base_path)
 
     def on_change(self, paths: set[str]) -> None:
         """From the watcher's thread: note the paths and (re)start the quiet-period timer."""
@@ -468,7 +476,7 @@ class PreviewServer:
         try:
             while self._pending and self._timer is None:
                 self._pending = set()
-                report = await self._loop.run_in_executor(self._executor, self.builder.build)
+                report = await self._loop.run_in_executor(self._executor, self._build)
                 self._apply(report, announce=True)
         finally:
             self._building = False
@@ -496,6 +504,7 @@ class PreviewServer:
             path = report.base_path + changed[0]  # livereload.js swaps style sheets without a reload
         else:
             path = report.base_path
+        LiveReloadHandler.watcher = self  # type: ignore[assignment]  # reload_waiters logs watcher.filepath
         ReloadSocket.reload_waiters(path)
 
     # -- serving
@@ -503,7 +512,6 @@ class PreviewServer:
     def application(self) -> web.Application:
         ReloadSocket.bound_host = self.options.host
         LiveReloadHandler.live_css = True
-        LiveReloadHandler.watcher = self  # type: ignore[assignment]  # reload_waiters logs watcher.filepath
         return web.Application(
             [
                 (r"/livereload", ReloadSocket),

@@ -76,10 +76,7 @@ SYMLINK_HINT = "replace the link with a copy of the file or folder it points to"
 def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_FILE_BYTES) -> str | None:
     """Bytes to text: size-limited, UTF-8 only, BOM and CRLF tolerated, binary refused."""
     try:
-        if file.is_symlink():
-            problems.error(Position(display), SYMLINK_MESSAGE, hint=SYMLINK_HINT)
-            return None
-        if not file.is_file():
+        if file.is_symlink() or not file.is_file():  # load_project reports links under content/ itself
             problems.error(Position(display), "is not a regular file", hint="replace it with the file itself")
             return None
         size = file.stat().st_size
@@ -94,15 +91,19 @@ def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_
 
 
 def decode_text(raw: bytes, display: str, problems: Problems) -> str | None:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.error(Position(display, 1, 1), "is saved as UTF-16", hint="save the file as UTF-8")
+        return None
     if b"\x00" in raw:
-        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        problems.error(Position(display, line), "is a binary file (contains a NUL byte)", hint="content files must be UTF-8 text")
+        at = raw.index(b"\x00")
+        column = len(raw[raw.rfind(b"\n", 0, at) + 1 : at].decode("utf-8", "replace")) + 1
+        problems.error(Position(display, raw[:at].count(b"\n") + 1, column), "is a binary file (contains a NUL byte)", hint="content files must be UTF-8 text")
         return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace")) + 1
         problems.error(Position(display, line, column), f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", hint="save the file as UTF-8")
         return None
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -123,6 +124,7 @@ class _Builder:
     positions: dict = field(default_factory=dict)
     key_positions: dict = field(default_factory=dict)
     raw_scalars: dict = field(default_factory=dict)
+    unsupported_tags: int = 0
 
     def mark(self, mark: yaml.Mark) -> Position:
         return Position(self.display, mark.line + 1 + self.line_offset, mark.column + 1)
@@ -135,7 +137,9 @@ class _Builder:
             raise _LimitExceeded(f"is nested more than {MAX_DEPTH} levels deep", _DEPTH_HINT)
         self.positions[path] = self.mark(node.start_mark)
         if node.tag not in _STANDARD_TAGS:
-            self.problems.error(self.mark(node.start_mark), f"unsupported YAML tag {node.tag!r}", key=dotted(path), hint="remove the tag")
+            shown = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
+            self.problems.error(self.mark(node.start_mark), f"unsupported YAML tag {shown!r}", key=dotted(path), hint="remove the tag")
+            self.unsupported_tags += 1
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -204,9 +208,14 @@ def parse_yaml(text: str, display: str, problems: Problems, *, line_offset: int 
         mark = exc.problem_mark or exc.context_mark
         where = Position(display, mark.line + 1 + line_offset, mark.column + 1) if mark else Position(display)
         reason = (exc.problem or exc.context or "is not valid YAML").strip()
-        if exc.problem == "second occurrence" and exc.context and exc.context_mark:  # a repeated &anchor
-            reason = f"{exc.context.removesuffix('; first occurrence')} (first on line {exc.context_mark.line + 1 + line_offset})"
+        context_at = Position(display, exc.context_mark.line + 1 + line_offset, exc.context_mark.column + 1) if exc.context_mark else where
+        if exc.problem == "second occurrence" and exc.context:  # a repeated &anchor
+            reason = f"{exc.context.removesuffix('; first occurrence')} (first on line {context_at.line})"
             hint = "give each anchor its own name"
+        elif exc.context == "while scanning a simple key":  # the scanner notices on the next line; the key is the mistake
+            where, reason, hint = context_at, "this line has no ':' after its key", "write 'key: value', or put the whole text in quotes"
+        elif (exc.context or "").startswith("while scanning a quoted scalar") and "end of stream" in (exc.problem or ""):
+            where, reason, hint = context_at, "the quoted text that starts here is never closed", "add the closing quote"
         else:
             hint = "check indentation, colons and quotes around this place"
         problems.error(where, f"invalid YAML: {reason}", hint=hint)
@@ -234,6 +243,8 @@ def parse_yaml(text: str, display: str, problems: Problems, *, line_offset: int 
         data = builder.build(nodes[0], (), 0)
     except _LimitExceeded as exc:
         problems.error(Position(display, 1 + line_offset, 1), str(exc), hint=exc.hint)
+        return None
+    if builder.unsupported_tags:  # what a tag meant is unknown, so nothing read from the file can be trusted
         return None
     return Document(display, data, builder.positions, builder.key_positions, builder.raw_scalars)
 

@@ -21,6 +21,14 @@ from .source import Document, dotted
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # RFC 5322's local part minus ? % # (they would add headers or escapes to a mailto: link)
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!$&'*+/=^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_TYPE_HINTS = {
+    "string": "write the text after the colon, in quotes if it contains ': ' or starts with a special character",
+    "integer": "write a whole number without quotes",
+    "number": "write a number without quotes",
+    "boolean": "write true or false without quotes",
+    "array": "write one '- item' line per item",
+    "object": "write 'key: value' lines indented under the key",
+}
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false", "array": "a list", "object": "a mapping of keys to values", "null": "nothing"}
 
 
@@ -125,11 +133,15 @@ def _report(document: Document, error: ValidationError, problems: Problems) -> N
     if error.validator == "type":
         raw = document.raw_scalars.get(path)
         expected = error.validator_value
+        if error.instance is None:  # 'key:' with nothing after it
+            problems.error(where, "has no value", key=key, hint=hint or "write the value after the colon, or remove the key")
+            return
         if raw is not None and (expected == "string" or "string" in expected):
             problems.error(where, f"{raw} is read as {_describe(error.instance)}, not text", key=key, hint=f"put it in quotes: '{raw}'")
             return
-        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in ([expected] if isinstance(expected, str) else expected))
-        problems.error(where, f"expected {wanted}, found {_describe(error.instance)}", key=key, hint=hint)
+        types = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+        problems.error(where, f"expected {wanted}, found {_describe(error.instance)}", key=key, hint=hint or _TYPE_HINTS.get(types[0], ""))
         return
     if error.validator == "format":
         message, format_hint = _FORMAT_MESSAGES.get(error.validator_value, ("is not valid", hint))
@@ -155,7 +167,7 @@ def _report(document: Document, error: ValidationError, problems: Problems) -> N
     if error.validator == "pattern":
         problems.error(where, f"{_short(error.instance)} is not allowed here", key=key, hint=hint or f"it must match {error.validator_value}")
         return
-    problems.error(where, error.message, key=key, hint=hint)
+    problems.error(where, error.message, key=key, hint=hint or "see the schema in site_builder/schemas/ for what this key takes")
 
 
 def _describe(value: Any) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from bs4 import BeautifulSoup
 from lxml import etree
 
 from versions_tools import build, new_project, release, set_working
@@ -99,7 +100,8 @@ def test_the_feed_is_the_same_bytes_whenever_it_is_built(site, tmp_path: Path) -
 def test_pages_announce_the_feed(site) -> None:
     _, out = site
     for page in ("index.html", "versions/index.html", "versions/1.0/index.html", "changes/1.0...1.1/index.html"):
-        assert 'rel="alternate" type="application/atom+xml"' in (out / page).read_text("utf-8"), page
+        link = BeautifulSoup((out / page).read_text("utf-8"), "html.parser").find("link", rel="alternate", type="application/atom+xml")
+        assert link is not None and link["href"] == BASE + "feed.xml", page
 
 
 def test_no_feed_before_the_first_release(tmp_path: Path) -> None:

