@@ -21,7 +21,7 @@ from .scopes import RISK_ORDER, ScopeCatalogue, load_catalogue
 from .source import Document, load_yaml
 from .validate import validate
 
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")  # \Z, not $: "app\n" is not a slug
 APP_FILE = "app.yaml"
 MANIFEST_FILE = "manifest.yml"
 ACCESS_LABELS: dict[str, str] = {"delete": "Delete", "manage": "Manage", "write": "Write", "read": "Read", "other": "Other"}

@@ -23,7 +23,7 @@ from .dates import long_date
 from .model import Edition, Section, Site
 
 if TYPE_CHECKING:
-    from .apps import App, EgressRow, PermissionRow, Verdict
+    from .apps import App, Verdict
 
 EQUAL, INSERT, DELETE, CHANGE = "equal", "insert", "delete", "change"
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"

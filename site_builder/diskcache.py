@@ -120,6 +120,8 @@ class DiskCache:
     def save(self, out: Path, records: dict[str, FileRecord]) -> None:
         """Write the cache atomically; a cache that cannot be written only makes the next build cold."""
         memo = self.build.load
+        if self.warm and not memo.loaded and self.out == str(out.resolve()) and records == self.records:
+            return  # nothing new to remember
         state = {
             "identity": self.ident,
             "load_entries": memo._entries,  # noqa: SLF001

@@ -17,11 +17,17 @@ class Position:
     column: int = 0
 
     def __str__(self) -> str:
+        path = _printable(self.path)
         if self.line and self.column:
-            return f"{self.path}:{self.line}:{self.column}"
+            return f"{path}:{self.line}:{self.column}"
         if self.line:
-            return f"{self.path}:{self.line}"
-        return self.path
+            return f"{path}:{self.line}"
+        return path
+
+
+def _printable(text: str) -> str:
+    """A file name with a newline or an escape sequence in it must not break the one-line report or the terminal."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass(frozen=True)

@@ -296,7 +296,7 @@ class _Reader:
         if raw is not None:
             self.error(path, f"{raw} is read as {_kind(value)}, not text", hint=f"put it in quotes: '{raw}'")
         else:
-            self.error(path, f"expected {what} as text, found {_kind(value)}")
+            self.error(path, f"expected {what} as text, found {_kind(value)}", hint="write it as one plain value, as in the Forge manifest reference")
         return None
 
     def boolean(self, value: Any, path: KeyPath, default: bool) -> bool:

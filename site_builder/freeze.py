@@ -250,7 +250,10 @@ def commit_release(root: Path, plan: ReleasePlan) -> None:
     gitattributes = releases_dir / lockfile.GITATTRIBUTES
     done: list[str] = []
     try:
-        staging.mkdir()  # fails if another release of this version is being written
+        try:
+            staging.mkdir()  # fails if another release of this version is being written
+        except FileExistsError:
+            raise ReleaseConflict(f"content/{staging.name}/ exists: another 'site-builder release {plan.version}' is running, or one was interrupted (then remove that folder)") from None
         done.append("staging")
         for name, data in plan.files:
             _write_new(staging / name, data)

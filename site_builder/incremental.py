@@ -102,6 +102,15 @@ class Fingerprinter:
         """Forget hashes that the last build did not use; call once per build."""
         self._previous, self._current = self._current, {}
 
+    def seed(self, value: Any, digest: bytes) -> None:
+        """Take ``digest`` as ``value``'s hash without walking it (LoadMemo names its values by their inputs).
+
+        Sound because a loader is deterministic: the same inputs give an equal value. An equal
+        value hashed by content gets another digest, which costs a cache miss, never a wrong page.
+        """
+        if value is not None and not isinstance(value, (*_MUTABLE, str, bytes, int, float)):
+            self._current[id(value)] = (value, digest)
+
     def digest(self, value: Any) -> bytes:
         key = id(value)
         hit = self._current.get(key)
@@ -284,6 +293,8 @@ class LoadMemo:
         self._fingerprints = Fingerprinter()
         self.loaded: list[str] = []  # sources read afresh since reset_stats()
         self.reused: list[str] = []
+        # told each value and a digest of what it was made from (BuildCache: RenderCache's fingerprints)
+        self.on_value: Callable[[Any, bytes], None] | None = None
 
     def reset_stats(self) -> None:
         self.loaded.clear()
@@ -300,12 +311,15 @@ class LoadMemo:
         if known is not None and known.inputs == inputs:
             self.reused.append(str(source))
             problems.extend(known.problems)
-            return known.value
-        fresh = Problems()
-        value = loader(source, *args, problems=fresh, **kwargs)
-        self._entries[identity] = _LoadEntry(inputs, value, tuple(fresh.items))
-        self.loaded.append(str(source))
-        problems.extend(fresh.items)
+            value = known.value
+        else:
+            fresh = Problems()
+            value = loader(source, *args, problems=fresh, **kwargs)
+            self._entries[identity] = _LoadEntry(inputs, value, tuple(fresh.items))
+            self.loaded.append(str(source))
+            problems.extend(fresh.items)
+        if self.on_value is not None:
+            self.on_value(value, _new_hash(b"loaded\0" + "\0".join(identity).encode("utf-8", "surrogatepass") + b"\0" + inputs).digest())
         return value
 
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
@@ -635,6 +649,11 @@ class BuildCache:
 
     load: LoadMemo = field(default_factory=LoadMemo)
     render: RenderCache = field(default_factory=RenderCache)
+
+    def __post_init__(self) -> None:
+        # a loaded value's hash is the hash of its inputs: a warm build (a new process) need not
+        # walk the whole model to key its pages
+        self.load.on_value = self.render._fingerprints.seed
 
     def reset_stats(self) -> None:
         self.load.reset_stats()

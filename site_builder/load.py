@@ -157,7 +157,7 @@ def load_section(file: Path, display: str, prefix: int, slug: str, problems: Pro
     rendered = render_markdown(source.body, id_prefix=anchor)
     for issue in rendered.issues:  # removed markup is a warning (the page is safe without it); unrenderable text an error
         report = problems.error if issue.severity == "error" else problems.warning
-        report(Position(display, source.body_line + max(issue.line, 1) - 1), issue.message, hint=issue.hint)
+        report(Position(display, source.body_line + max(issue.line, 1) - 1, issue.column if issue.line else 0), issue.message, hint=issue.hint)
     if rendered.demoted_levels:
         problems.warning(Position(display, source.body_line), f"heading level {rendered.demoted_levels[0]} in a section body is shown as level 3", hint="start sub-headings at ### (the section title is the level-2 heading)")
     if not source.body.strip():

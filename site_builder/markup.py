@@ -54,6 +54,8 @@ _URL_ATTRIBUTES = frozenset({"href", "src", "srcset", "action", "formaction", "p
 _CODE_SCHEMES = {"javascript": "can run code in the reader's browser", "vbscript": "can run code in the reader's browser", "data": "can carry a whole hidden page or script"}
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
+# where a URL is written in Markdown: [text](URL, <URL>, [ref]: URL, or an attribute="URL"
+_URL_CONTEXT = r"(?:\]\(\s*<?|<|^[ ]{0,3}\[[^\]]+\]:[ \t]*<?|\b[\w:-]+\s*=\s*[\"']?)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class MarkupIssue:
     message: str
     hint: str
     severity: Literal["error", "warning"] = "warning"
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ def complexity_issue(text: str) -> MarkupIssue | None:
             continue
         prefix = _PREFIX.match(line).group(0)  # type: ignore[union-attr]
         if prefix.count(">") > MAX_NESTING or len(prefix.replace(">", "").expandtabs(4)) > 4 * MAX_NESTING:
-            return MarkupIssue(number, f"is nested more than {MAX_NESTING} levels deep (lists, quotes or indentation)", "use fewer levels of nesting", "error")
+            return MarkupIssue(number, f"is nested more than {MAX_NESTING} levels deep (lists, quotes or indentation)", "use fewer levels of nesting", "error", column=1)
         if line.strip():
             block_lines.append(line)
             continue
@@ -159,7 +162,7 @@ def complexity_issue(text: str) -> MarkupIssue | None:
             worst = max(worst, (cost, block_start))
         block_start, block_lines = number + 1, []
         if work > MAX_INLINE_WORK:
-            return MarkupIssue(worst[1], "has too many nested or unclosed '[', '(' or '<' to render in reasonable time", "close each bracket, or write \\[ \\( \\< for a literal one", "error")
+            return MarkupIssue(worst[1], "has too many nested or unclosed '[', '(' or '<' to render in reasonable time", "close each bracket, or write \\[ \\( \\< for a literal one", "error", column=1)
     return None
 
 
@@ -224,25 +227,30 @@ def removed_markup(html: str, text: str) -> tuple[MarkupIssue, ...]:
     issues: list[MarkupIssue] = []
     for kind, name, value in finder.found:
         if kind == "element":
-            line = lines.find(f"element:{name}", re.compile(rf"<{re.escape(name)}(?![\w:-])", re.IGNORECASE))
+            line, column = lines.find(f"element:{name}", re.compile(rf"<{re.escape(name)}(?![\w:-])", re.IGNORECASE))
             content = " with its content" if name in ("script", "style") else ""
-            issues.append(MarkupIssue(line, f"HTML element <{name}> is removed{content}", "only simple formatting HTML is allowed in Markdown; the site runs no scripts and embeds nothing"))
+            issues.append(MarkupIssue(line, f"HTML element <{name}> is removed{content}", "only simple formatting HTML is allowed in Markdown; the site runs no scripts and embeds nothing", column=column))
         elif kind == "handler":
-            line = lines.find(f"attribute:{name}", re.compile(rf"\b{re.escape(name)}\s*=", re.IGNORECASE))
-            issues.append(MarkupIssue(line, f"event handler attribute {name}= is removed", "the site runs no scripts; remove the attribute"))
+            line, column = lines.find(f"attribute:{name}", re.compile(rf"\b{re.escape(name)}\s*=", re.IGNORECASE))
+            issues.append(MarkupIssue(line, f"event handler attribute {name}= is removed", "the site runs no scripts; remove the attribute", column=column))
         elif kind == "style":
-            line = lines.find("attribute:style", re.compile(r"\bstyle\s*=", re.IGNORECASE))
-            issues.append(MarkupIssue(line, "style= attribute is removed", "inline styles are not allowed (the site's Content-Security-Policy forbids them); remove the attribute"))
+            line, column = lines.find("attribute:style", re.compile(r"\bstyle\s*=", re.IGNORECASE))
+            issues.append(MarkupIssue(line, "style= attribute is removed", "the site's Content-Security-Policy forbids inline styles; remove the attribute", column=column))
         else:
             scheme = _SCHEME.match(_CONTROL.sub("", value)).group(1).lower()  # type: ignore[union-attr]
             tail = value.partition(":")[2]
-            line = lines.find(f"url:{value}", re.compile(re.escape(value), re.IGNORECASE)) or (lines.find(f"url-tail:{tail}", re.compile(re.escape(tail))) if len(tail) >= 4 else 0)
+            line, column = lines.find(f"url:{value}", re.compile(_URL_CONTEXT + "(" + re.escape(value) + ")", re.IGNORECASE | re.MULTILINE))
+            if not line:
+                line, column = lines.find(f"url-anywhere:{value}", re.compile(re.escape(value), re.IGNORECASE))
+            if not line and len(tail) >= 4:  # written with entities or escapes: find what follows the scheme
+                line, column = lines.find(f"url-tail:{tail}", re.compile(re.escape(tail)))
+                column = 0
             what = "image" if name == "img" else "link to"
             shown = value if len(value) <= 60 else value[:57] + "..."
             if scheme in _CODE_SCHEMES:
-                issues.append(MarkupIssue(line, f"{what} {shown!r} is removed: {scheme}: URLs {_CODE_SCHEMES[scheme]}", "use an https:// address (or a relative one) instead"))
+                issues.append(MarkupIssue(line, f"{what} {shown!r} is removed: {scheme}: URLs {_CODE_SCHEMES[scheme]}", "use an https:// or relative address instead", column=column))
             else:
-                issues.append(MarkupIssue(line, f"{what} {shown!r} is removed: only https: and mailto: URLs are allowed", "write the address as https://..."))
+                issues.append(MarkupIssue(line, f"{what} {shown!r} is removed: only https: and mailto: URLs are allowed", "write the address as https://...", column=column))
     return tuple(issues)
 
 
@@ -252,13 +260,19 @@ class _Lines:
     def __init__(self, text: str) -> None:
         self.text = text
         self.cursors: dict[str, int] = {}
+        self.floor = 0  # findings come in document order: look from the line of the previous one first
 
-    def find(self, key: str, pattern: re.Pattern[str]) -> int:
-        match = pattern.search(self.text, self.cursors.get(key, 0))
+    def find(self, key: str, pattern: re.Pattern[str]) -> tuple[int, int]:
+        """(line, column) of the next match after the previous one for ``key``; (0, 0) when there is none."""
+        cursor = self.cursors.get(key, 0)
+        match = pattern.search(self.text, max(cursor, self.floor)) or pattern.search(self.text, cursor)
         if match is None:
-            return 0
+            return 0, 0
         self.cursors[key] = match.end()
-        return self.text.count("\n", 0, match.start()) + 1
+        start = match.start(match.lastindex or 0)  # the group that holds the thing itself, when there is one
+        line_start = self.text.rfind("\n", 0, start) + 1
+        self.floor = line_start
+        return self.text.count("\n", 0, start) + 1, start - line_start + 1
 
 
 def _flatten(tokens: list[dict]) -> list[Heading]:

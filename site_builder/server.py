@@ -321,6 +321,15 @@ def _is_loopback_ip(name: str) -> bool:
         return False
 
 
+def _read(file: str) -> bytes | None:
+    """The file's bytes; None if a rebuild removed it since the path was resolved."""
+    try:
+        with open(file, "rb") as stream:
+            return stream.read()
+    except OSError:
+        return None
+
+
 class PreviewHandler(web.RequestHandler):
     """Every path but livereload's own: the built site, the error page, or 404."""
 
@@ -350,12 +359,10 @@ class PreviewHandler(web.RequestHandler):
         if target.kind == "redirect":
             self.redirect(target.location)
             return
-        failed = not state.ok
-        if failed and (target.kind == "missing" or target.location.endswith(".html")):
+        data = _read(target.location) if target.kind == "file" else None
+        if not state.ok and (data is None or target.location.endswith(".html")):
             self._page(500, error_page(state.problems, str(self.server.options.project)))
-        elif target.kind == "file":
-            with open(target.location, "rb") as stream:
-                data = stream.read()
+        elif data is not None:
             kind = content_type(target.location)
             if kind.startswith("text/html"):
                 self._page(200, data)

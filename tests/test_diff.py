@@ -237,3 +237,14 @@ def test_a_destination_that_may_now_carry_end_user_data_is_a_change() -> None:
     [(before, after)] = app.egress_changed
     assert (before.end_user_data, after.end_user_data) == (False, True)
     assert app.permissions_changed
+
+
+def test_a_formatting_only_change_is_listed_with_every_block_equal() -> None:
+    old, new = load("v1"), load("v1")
+    [intro, *rest] = new.sections
+    from dataclasses import replace
+
+    reformatted = replace(intro, body_html=intro.body_html.replace("<p>", "<p><strong>").replace("</p>", "</strong></p>"))
+    result = diff_editions(old, Edition(new.site, (reformatted, *rest), new.apps))
+    [change] = result.sections
+    assert change.status == CHANGED and change.blocks and change.changed_blocks == 0

@@ -645,3 +645,12 @@ def test_version_and_changes_pages_are_valid_html(history: History) -> None:
     result = subprocess.run([java(), "-Xss8m", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *map(str, pages)], capture_output=True, text=True, timeout=600)
     messages = json.loads(result.stderr)["messages"]
     assert not messages, "\n".join(f"{m.get('url')}:{m.get('lastLine')}: {m.get('message')}" for m in messages)
+
+
+def test_two_releases_at_once_cannot_both_write(released: Path) -> None:
+    set_working(released, "v2")
+    (released / "content/.release-1.1.staging").mkdir()  # another release of 1.1 is being written
+    before = content_tree(released)
+    run = release(released, "1.1", "2025-09-01")
+    assert run.code == 1 and "another 'site-builder release 1.1' is running, or one was interrupted" in run.err and "nothing was changed" in run.err
+    assert content_tree(released) == before

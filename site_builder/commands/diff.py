@@ -14,7 +14,7 @@ from ..errors import Problems
 from ..load import load_project
 from ..model import Edition, Project, Version
 from ..releases import DRAFT, numeric_key
-from .common import add_project_option, report, say
+from .common import add_project_option, report
 
 WORKING_NAMES = (DRAFT, "working")
 
@@ -117,6 +117,8 @@ def format_text(old_label: str, new_label: str, changes: EditionDiff) -> str:
             lines.append(f"    title: {spans_text(section.title_spans)}")
         if section.status == "changed" and section.old_group != section.group:
             lines.append(f"    group: {section.old_group or '(none)'} -> {section.group or '(none)'}")
+        if section.blocks and not section.changed_blocks:
+            lines.append("    only the formatting changed; the words are the same")
         skipped = False
         for block in section.blocks:
             if block.op == EQUAL:
