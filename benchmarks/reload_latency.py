@@ -57,7 +57,7 @@ class Result:
     watcher: str
     edit: str
     samples_ms: list[float] = field(default_factory=list)
-    rebuild_ms: list[float] = field(default_factory=list)  # as the server reports each rebuild
+    rebuild_ms: list[float] = field(default_factory=list)  # as the server reports each rebuild, all edit kinds
 
     def summary(self) -> dict[str, float]:
         ordered = sorted(self.samples_ms)
@@ -189,8 +189,7 @@ def run_one(site: str, project: Path, watcher: str, edits: int, warmup: int, pau
         rebuilds = serve.rebuild_times()[before + warmup:]
     finally:
         serve.stop()
-    kinds = list(samples)
-    return [Result(site, watcher, kind, samples[kind], rebuilds[index::len(kinds)]) for index, kind in enumerate(kinds)]
+    return [Result(site, watcher, kind, samples[kind], rebuilds) for kind in samples]  # rebuilds: of all kinds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"measuring {site} with the {watcher} watcher ...", file=sys.stderr, flush=True)
             results += run_one(site, project, watcher, args.edits, args.warmup, args.pause)
     print(f"\nEdit-to-reload latency, ms (file saved → reload message), {args.edits} edits each; {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs\n")
-    print("| site | watcher | edit | median | p90 | min | max | rebuild median |")
+    print(f"Load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine slows every figure)\n")
+    print("| site | watcher | edit | median | p90 | min | max | server's rebuild median |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
     for result in results:
         s = result.summary()

@@ -89,9 +89,9 @@ class Tool:
     env: dict = field(default_factory=dict)
 
 
-def make_tools() -> dict[str, Tool]:
+def make_tools(checkout: Path = REPO) -> dict[str, Tool]:
     python = sys.executable
-    env = {"PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1751328000"}
+    env = {"PYTHONPATH": str(checkout), "SOURCE_DATE_EPOCH": "1751328000"}
     ours = [python, "-m", "site_builder", "build", "--draft", "--quiet", "--project", ".", "--out", "build"]
     tools = {
         "site-builder": Tool("site-builder", "site-builder", "build", (".site-builder-cache",), lambda: ours, lambda: ours, env),
@@ -109,6 +109,7 @@ def make_tools() -> dict[str, Tool]:
 class Run:
     seconds: float
     max_rss_mb: float
+    cpu: float  # user + system seconds of the process (and the workers it waited for)
 
 
 def run_once(tool: Tool, root: Path, argv: list[str]) -> Run:
@@ -125,7 +126,7 @@ def run_once(tool: Tool, root: Path, argv: list[str]) -> Run:
         process.stderr.close()
     if process.returncode != 0:
         raise SystemExit(f"{tool.name} failed in {root} ({' '.join(argv)}):\n{errors[-4000:]}")
-    return Run(elapsed, usage.ru_maxrss / 1024)
+    return Run(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def clean(tool: Tool, root: Path) -> None:
@@ -193,6 +194,7 @@ class Result:
     scenario: str
     runs: list[float]
     max_rss_mb: float
+    cpu: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -229,9 +231,9 @@ def measure(tools: dict[str, Tool], names: list[str], apps: int, releases: int, 
         for _ in range(repeats):
             clean(tool, root)
             cold_runs.append(run_once(tool, root, tool.cold()))
-        results.append(Result(name, apps, "cold", [r.seconds for r in cold_runs], max(r.max_rss_mb for r in cold_runs)))
+        results.append(Result(name, apps, "cold", [r.seconds for r in cold_runs], max(r.max_rss_mb for r in cold_runs), [r.cpu for r in cold_runs]))
         noop = [run_once(tool, root, tool.rebuild()) for _ in range(repeats)]
-        results.append(Result(name, apps, "noop", [r.seconds for r in noop], max(r.max_rss_mb for r in noop)))
+        results.append(Result(name, apps, "noop", [r.seconds for r in noop], max(r.max_rss_mb for r in noop), [r.cpu for r in noop]))
         for scenario in ("policy", "app"):
             file = root / expected[f"edit_{scenario}"][name]
             original = file.read_bytes()
@@ -242,31 +244,53 @@ def measure(tools: dict[str, Tool], names: list[str], apps: int, releases: int, 
                     runs.append(run_once(tool, root, tool.rebuild()))
             finally:
                 file.write_bytes(original)
-            results.append(Result(name, apps, scenario, [r.seconds for r in runs], max(r.max_rss_mb for r in runs)))
+            results.append(Result(name, apps, scenario, [r.seconds for r in runs], max(r.max_rss_mb for r in runs), [r.cpu for r in runs]))
         summary = ", ".join(f"{r.scenario} {r.median:.3f}s" for r in results if r.tool == name and r.apps == apps)
         print(f"  {apps} apps, {name}: {summary}, peak {results[-4].max_rss_mb:.0f} MB", flush=True)
     return results
 
 
-def measure_preview(folder: Path, expected: dict, repeats: int) -> dict | None:
-    """The preview server's rebuild after one edit, in-process, when the incremental pipeline exists."""
-    try:
-        from site_builder import incremental  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    rebuild = getattr(incremental, "benchmark_rebuild", None)
-    if rebuild is None:
-        return None
+def measure_preview(folder: Path, expected: dict, repeats: int, checkout: Path) -> dict | None:
+    """The preview server's rebuild after one edit: ``render_project`` with a warm ``BuildCache``, in-process, as serve calls it.
+
+    Runs in a child interpreter of the measured checkout, so its code (not this one's) is timed.
+    """
     root = folder / "site-builder"
-    timings: dict[str, list[float]] = {}
-    for scenario in ("policy", "app"):
-        file = root / expected[f"edit_{scenario}"]["site-builder"]
-        original = file.read_bytes()
-        try:
-            timings[scenario] = rebuild(root, lambda counter, file=file, scenario=scenario: edit(file, counter, scenario), repeats)
-        finally:
-            file.write_bytes(original)
-    return {scenario: statistics.median(runs) for scenario, runs in timings.items()}
+    script = (
+        "import sys, time, json, re\n"
+        "from pathlib import Path\n"
+        "from datetime import date\n"
+        "from site_builder.pipeline import render_project, BuildOptions\n"
+        "from site_builder.incremental import BuildCache\n"
+        "root, policy, app, repeats = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])\n"
+        "options = BuildOptions(build_date=date(2025, 7, 1), draft=True)\n"
+        "cache = BuildCache()\n"
+        "render_project(root, options, cache)\n"
+        "result = {}\n"
+        "for name, file in (('policy', policy), ('app', app)):\n"
+        "    original = file.read_bytes()\n"
+        "    runs = []\n"
+        "    try:\n"
+        "        for counter in range(repeats):\n"
+        "            text = original.decode()\n"
+        "            text = text.rstrip() + f'\\n\\nPreview edit {counter}.\\n' if name == 'policy' else text.replace('summary: \"', f'summary: \"Preview edit {counter}. ', 1)\n"
+        "            file.write_text(text)\n"
+        "            cache.reset_stats()\n"
+        "            start = time.perf_counter()\n"
+        "            built = render_project(root, options, cache)\n"
+        "            runs.append(time.perf_counter() - start)\n"
+        "            assert built.site is not None\n"
+        "    finally:\n"
+        "        file.write_bytes(original)\n"
+        "    result[name] = sorted(runs)[len(runs) // 2]\n"
+        "print(json.dumps(result))\n"
+    )
+    argv = [sys.executable, "-c", script, str(root), str(root / expected["edit_policy"]["site-builder"]), str(root / expected["edit_app"]["site-builder"]), str(repeats)]
+    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(checkout)}, check=False)
+    if done.returncode != 0:
+        print(f"  preview measurement failed: {done.stderr[-2000:]}", flush=True)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def machine() -> dict:
@@ -317,6 +341,14 @@ def markdown(results: list[Result], preview: dict | None, info: dict) -> str:
         lines.append(f"| {size:,} | peak memory (cold) | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Times are medians of the runs; (n×) is the peer's time divided by ours: above 1, site-builder is faster.")
+    lines += ["", "CPU time (user + system, medians), which other load on the machine disturbs less than wall time:", ""]
+    lines += ["| apps | scenario | " + " | ".join(tools) + " |", "|---:|---|" + "---:|" * len(tools)]
+    for size in sizes:
+        for scenario in SCENARIOS:
+            cells = [f"{statistics.median(by[(t, size, scenario)].cpu):.2f} s" if (t, size, scenario) in by and by[(t, size, scenario)].cpu else "" for t in tools]
+            lines.append(f"| {size:,} | {scenario} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"Load average when the run ended: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores).")
     if preview:
         lines.append("")
         lines.append("Preview server, rebuild after one edit (in-process, 1,000 apps): " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in preview.items()) + ".")
@@ -328,35 +360,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="app counts, comma-separated (default 10,100,1000,5000)")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ", ".join(TOOLS))
     parser.add_argument("--releases", type=int, default=3, help="releases in the corpus (default 3)")
-    parser.add_argument("--repeats", type=int, default=None, help="runs per measurement (default 5, 3 at 5,000 apps; --quick: 3 and 1)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per measurement (default 5, 3 at 5,000 apps; --quick: 3, and 1 from 1,000 apps)")
     parser.add_argument("--quick", action="store_true", help="fewer runs, for figures within minutes")
     parser.add_argument("--no-check", dest="check", action="store_false", help="skip the equivalence check (never for published figures)")
     parser.add_argument("--work", type=Path, default=HERE / "work", help="where corpora and outputs go (default benchmarks/work)")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json", help="where the raw results go")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the summary table to this file")
+    parser.add_argument("--checkout", type=Path, default=REPO, help="the site-builder checkout to measure (default: this one)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     names = [t for t in args.tools.split(",") if t]
     unknown = set(names) - set(TOOLS)
     if unknown:
         parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
-    tools = make_tools()
+    tools = make_tools(args.checkout.resolve())
     info = machine()
     results: list[Result] = []
     preview = None
     started = time.perf_counter()
     for size in sizes:
-        repeats = args.repeats or ((1 if size >= 5000 else 3) if args.quick else (3 if size >= 5000 else 5))
+        repeats = args.repeats or ((1 if size >= 1000 else 3) if args.quick else (3 if size >= 5000 else 5))
         results += measure(tools, names, size, args.releases, repeats, args.work, args.check)
         if size == 1000 and "site-builder" in names:
             folder, expected = ensure_corpus(size, args.releases, args.work)
-            preview = measure_preview(folder, expected, repeats)
+            preview = measure_preview(folder, expected, repeats, args.checkout.resolve())
     summary = markdown(results, preview, info)
     print()
     print(summary)
     print(f"(measured in {time.perf_counter() - started:.0f} s)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": info, "argv": sys.argv[1:], "preview": preview, "results": [{**asdict(r), "median": r.median} for r in results]}
+    payload = {"machine": info, "argv": sys.argv[1:], "load_average": os.getloadavg(), "preview": preview, "results": [{**asdict(r), "median": r.median, "median_cpu": statistics.median(r.cpu) if r.cpu else None} for r in results]}
     args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     if args.markdown:
         args.markdown.write_text(summary, encoding="utf-8")

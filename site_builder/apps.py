@@ -7,6 +7,7 @@ verdict, products at a glance), so templates only lay out facts and cannot drift
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Position, Problems
-from .incremental import LoadMemo, memoised
+from .incremental import LoadMemo
 from .forge import EGRESS_KIND_HELP, EGRESS_KINDS, Egress, Manifest, Product, Remote, parse_manifest
 from .scopes import RISK_ORDER, ScopeCatalogue, load_catalogue
 from .source import Document, load_yaml
@@ -249,10 +250,23 @@ def load_apps(apps_dir: Path, display_root: str, problems: Problems, catalogue: 
             suggestion = re.sub(r"[^a-z0-9]+", "-", entry.name.lower()).strip("-") or "my-app"
             problems.error(Position(f"{display}/"), f"{entry.name!r} is not a valid app slug", hint=f"use lower-case letters, digits and single hyphens, e.g. {suggestion!r}; it becomes the page address apps/<slug>/")
             continue
-        app = memoised(memo, load_app, entry, display, problems=problems, catalogue=catalogue)
+        if memo is not None:  # a frozen release's unchanged copy of an app shares the app already loaded
+            app = memo.call(load_app, entry, display, problems=problems, catalogue=catalogue, relocate=moved_app)
+        else:
+            app = load_app(entry, display, problems, catalogue)
         if app is not None:
             apps.append(app)
     return tuple(sorted(apps, key=lambda a: a.slug))
+
+
+def moved_app(app: App, display: str) -> App:
+    """The App of a byte-identical folder elsewhere (LoadMemo's ``relocate``): the same facts, its own file names.
+
+    Positions inside the manifest keep the first copy's file name; they only serve load-time
+    messages, and a copy is shared only when loading it reported none.
+    """
+    source = Position(f"{display}/{APP_FILE}", app.source.line, app.source.column)
+    return dataclasses.replace(app, source=source, manifest=dataclasses.replace(app.manifest, path=f"{display}/{MANIFEST_FILE}"))
 
 
 def load_app(folder: Path, display: str, problems: Problems, catalogue: ScopeCatalogue | None = None) -> App | None:

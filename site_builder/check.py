@@ -7,6 +7,7 @@ of files and the ids each page defines. Nothing here writes; the caller prints t
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from .errors import Position, Problem, Problems
-from .model import Edition, Project, Site
+from .errors import Position, Problems
+from .model import Edition, Site
 from .source import load_yaml
 from .write import MARKER
 
@@ -418,12 +419,15 @@ def check_security_txt(out: Path, display: str, today: date, problems: Problems)
         problems.warning(position, f"expires on {expires.date().isoformat()}, in {days} day{'s' if days != 1 else ''}", key="security-txt", hint=hint)
 
 
-def check_review_date(site: Site, today: date, position: Position, problems: Problems, *, hint: str = "") -> None:
+def check_review_date(site: Site, today: date, position: Position, problems: Problems, *, version: str = "") -> None:
     """A policy nobody has reviewed for a year is a finding in a vendor assessment."""
     age = (today - site.policy.last_reviewed).days
     interval = site.policy.review_interval_days
-    if age > interval:
-        problems.warning(position, f"the policy was last reviewed on {site.policy.last_reviewed.isoformat()}, {age} days ago (more than {interval})", key="policy.last_reviewed", hint=hint or "review the policy and update policy.last_reviewed")
+    if age <= interval:
+        return
+    subject = f"version {version} of the policy" if version else "the policy"
+    hint = "review the policy, update policy.last_reviewed and release a new version" if version else "review the policy and update policy.last_reviewed"
+    problems.warning(position, f"{subject} was last reviewed on {site.policy.last_reviewed.isoformat()}, {age} days ago (more than {interval})", key="policy.last_reviewed", hint=hint)
 
 
 def marketplace_questions() -> tuple[Callable[[App], Iterable[str]], dict[str, str]] | None:
@@ -436,16 +440,19 @@ def marketplace_questions() -> tuple[Callable[[App], Iterable[str]], dict[str, s
     return (unanswered, dict(getattr(privacy, "QUESTIONS", {}))) if unanswered else None
 
 
-def check_unanswered(edition: Edition, problems: Problems, questions: tuple[Callable[[App], Iterable[str]], dict[str, str]] | None = None) -> None:
+def check_unanswered(edition: Edition, problems: Problems, questions: tuple[Callable[[App], Iterable[str]], dict[str, str]] | None = None, *, where: Callable[[App], Position] | None = None, released: bool = False) -> None:
     """Marketplace "Privacy & Security" fields the content cannot answer: reported, never invented."""
     questions = questions or marketplace_questions()
     if questions is None:
         return
     unanswered, wording = questions
+    hint = "answer it in app.yaml if the schema has a key for it, otherwise in the listing by hand"
+    if released:
+        hint += "; an answer in app.yaml takes effect with the next release"
     for app in edition.apps:
         for field in unanswered(app):
             question = f" ({wording[field]})" if field in wording else ""
-            problems.warning(app.source, f"app {app.slug}: the Marketplace Privacy & Security field {field}{question} cannot be answered from the content", key="marketplace", hint="answer it in app.yaml if the schema has a key for it, otherwise answer it in the listing by hand")
+            problems.warning(where(app) if where else app.source, f"app {app.slug}: the Marketplace Privacy & Security field {field}{question} cannot be answered from the content", key="marketplace", hint=hint)
 
 
 # --- entry points ---------------------------------------------------------------------------------
@@ -489,28 +496,59 @@ def check_site(out: Path, today: date, *, base_url: str = "", display: str | Non
     return problems
 
 
-def published_edition(project: Project) -> tuple[Edition, str]:
-    """The edition at the site root and the display path of its site.yaml."""
-    if project.latest is not None:
-        return project.latest.edition, f"content/releases/{project.latest.version}/site.yaml"
-    return project.working, "content/site.yaml"
+def trust_document(out: Path) -> dict:
+    """The built site's trust.json, or {} when there is none to read."""
+    try:
+        data = json.loads((out / "trust.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def built_as_draft(out: Path) -> bool:
+    """Whether the built site shows the working copy: trust.json says so (``policy.status``)."""
+    policy = trust_document(out).get("policy")
+    return isinstance(policy, dict) and policy.get("status") == "draft"
+
+
+def published_edition(project_root: Path, out: Path) -> tuple[Edition | None, str]:
+    """The edition the built site shows at its root, and where it lives, e.g. ``content/releases/1.1``.
+
+    Only that edition is loaded: a project's every release is not needed to check one site.
+    """
+    from .load import load_edition  # the content model; check_site needs none of it
+    from .releases import latest_version
+
+    content = project_root / "content"
+    version = latest_version(content)
+    folder = "content" if version is None or built_as_draft(out) else f"content/releases/{version}"
+    return load_edition(project_root / folder, folder, Problems()), folder
 
 
 def check_project(project_root: Path, out: Path, today: date, *, display: str | None = None) -> Problems:
-    """The built site plus the rules that need the content: review age, Marketplace answers."""
-    from .load import load_project  # the loader pulls in the whole content model; check_site needs none of it
+    """The built site plus the rules that need the content: review age, Marketplace answers.
 
-    loading = Problems()
-    project = load_project(project_root, loading)
-    if project is None:
+    Findings about content point at the working copy (``content/``), the files an author edits,
+    even when the site shows a release: frozen files never change.
+    """
+    if not out.is_dir():
+        return check_site(out, today, display=display)
+    edition, folder = published_edition(project_root, out)
+    if edition is None:
         problems = check_site(out, today, display=display)
-        problems.warning(Position("content/"), "the project does not load, so the review date and Marketplace answers were not checked", key="project", hint="run 'site-builder build' to see why")
+        problems.warning(Position(f"{folder}/"), "the project does not load, so the review date and Marketplace answers were not checked", key="project", hint="run 'site-builder build' to see why")
         return problems
-    edition, site_yaml = published_edition(project)
-    problems = check_site(out, today, base_url=edition.site.base_url, display=display)
+    built_url = trust_document(out).get("url")
+    problems = check_site(out, today, base_url=built_url if isinstance(built_url, str) and built_url else edition.site.base_url, display=display)
+    version = folder.rsplit("/", 1)[-1] if folder != "content" else ""
+    site_yaml = "content/site.yaml" if (project_root / "content/site.yaml").is_file() else f"{folder}/site.yaml"
     document = load_yaml(project_root / site_yaml, site_yaml, Problems())
     position = document.position(("policy", "last_reviewed")) if document else Position(site_yaml)
-    hint = "" if site_yaml == "content/site.yaml" else "review the policy, update policy.last_reviewed in content/site.yaml and release a new version"
-    check_review_date(edition.site, today, position, problems, hint=hint)
-    check_unanswered(edition, problems)
+    check_review_date(edition.site, today, position, problems, version=version)
+
+    def editable(app: App) -> Position:
+        working = f"content/apps/{app.slug}/app.yaml"
+        return Position(working, 1, 1) if version and (project_root / working).is_file() else app.source
+
+    check_unanswered(edition, problems, where=editable, released=bool(version))
     return problems

@@ -41,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         else:
-            print(f"site-builder: internal error: {type(exc).__name__}: {exc}. This is a bug in site-builder; please report it with the command you ran at {BUG_REPORT} (rerun with --debug for the traceback).", file=sys.stderr)
+            detail = (str(exc).splitlines() or [""])[0][:200]  # one line, whatever the exception says
+            print(f"site-builder: internal error: {type(exc).__name__}: {detail}. This is a bug in site-builder; please report it with the command you ran at {BUG_REPORT} (rerun with --debug for the traceback).", file=sys.stderr)
         return 2
 
 

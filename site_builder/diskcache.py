@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import pickle
 import platform
@@ -98,7 +99,7 @@ class DiskCache:
         folder = project_root / CACHE_DIR
         ident = identity()
         cache = cls(folder, ident)
-        state = _read(folder / CACHE_FILE)
+        state = _read(folder / CACHE_FILE, ident)
         if state is None or state.get("identity") != ident:
             return cache
         try:
@@ -136,33 +137,43 @@ class DiskCache:
             payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return  # something in the model cannot be saved: stay correct, be cold next time
-        tag = hmac.new(secret, payload, hashlib.blake2b).digest()[:_TAG_SIZE]
+        header = json.dumps(self.ident, sort_keys=True).encode() + b"\n"
+        tag = hmac.new(secret, header + payload, hashlib.blake2b).digest()[:_TAG_SIZE]
         try:
             self.folder.mkdir(exist_ok=True)
             (self.folder / ".gitignore").write_text("# Written by site-builder: a cache, never commit it.\n*\n")
             temporary = self.folder / f".{CACHE_FILE}.{os.getpid()}"
             with open(temporary, "wb") as stream:
-                stream.write(_MAGIC + tag + payload)
+                stream.write(_MAGIC + tag + header + payload)
             os.replace(temporary, self.folder / CACHE_FILE)
         except OSError:
             return
 
 
-def _read(file: Path) -> dict | None:
-    """The saved state, or None when there is none or it fails the authentication."""
+def _read(file: Path, ident: dict[str, Any]) -> dict | None:
+    """The saved state, or None when there is none, it was written under another identity, or it fails the check.
+
+    The identity is a plain-text header, so a cache of other code is dropped without unpickling it.
+    """
     try:
         data = file.read_bytes()
     except OSError:
         return None
-    secret = _secret()
-    if secret is None or not data.startswith(_MAGIC):
+    if not data.startswith(_MAGIC):
         return None
-    tag, payload = data[len(_MAGIC) : len(_MAGIC) + _TAG_SIZE], data[len(_MAGIC) + _TAG_SIZE :]
-    if not hmac.compare_digest(tag, hmac.new(secret, payload, hashlib.blake2b).digest()[:_TAG_SIZE]):
+    tag, rest = data[len(_MAGIC) : len(_MAGIC) + _TAG_SIZE], data[len(_MAGIC) + _TAG_SIZE :]
+    header, _, payload = rest.partition(b"\n")
+    try:
+        if json.loads(header) != ident:
+            return None
+    except ValueError:
+        return None
+    secret = _secret()
+    if secret is None or not hmac.compare_digest(tag, hmac.new(secret, header + b"\n" + payload, hashlib.blake2b).digest()[:_TAG_SIZE]):
         return None
     try:
         state = pickle.loads(payload)  # noqa: S301 - authenticated above with the user's own key
-    except Exception:  # a cache from older code that no longer unpickles: ignore it
+    except Exception:  # a cache that no longer unpickles: ignore it
         return None
     return state if isinstance(state, dict) else None
 

@@ -295,29 +295,43 @@ class LoadMemo:
         self.reused: list[str] = []
         # told each value and a digest of what it was made from (BuildCache: RenderCache's fingerprints)
         self.on_value: Callable[[Any, bytes], None] | None = None
+        self._twins: dict[tuple[str, str, bytes, bytes], Any] = {}  # see call(relocate=)
 
     def reset_stats(self) -> None:
         self.loaded.clear()
         self.reused.clear()
         self._fingerprints.next_generation()
 
-    def call(self, loader: Callable[..., T], source: Path, *args: Any, problems: Problems, **kwargs: Any) -> T:
+    def call(self, loader: Callable[..., T], source: Path, *args: Any, problems: Problems, relocate: Callable[..., T] | None = None, **kwargs: Any) -> T:
+        """``relocate(value, *args)``, when given, adapts the value loaded from a byte-identical folder
+        of the same name elsewhere (a frozen release's copy of an unchanged app) instead of loading
+        it again; only values loaded without problems are shared, so no message names the wrong file.
+        """
         identity = (f"{loader.__module__}.{loader.__qualname__}", str(source))
         try:
-            inputs = self._files.digest(source) + self._arguments(args, kwargs)
+            files = self._files.digest(source)
+            inputs = files + self._arguments(args, kwargs)
+            twin_key = (identity[0], source.name, files, self._arguments((), kwargs)) if relocate is not None else None
         except Unfingerprintable:
             return loader(source, *args, problems=problems, **kwargs)
         known = self._entries.get(identity)
+        twin = self._twins.get(twin_key) if twin_key is not None else None
         if known is not None and known.inputs == inputs:
             self.reused.append(str(source))
             problems.extend(known.problems)
             value = known.value
+        elif twin is not None and relocate is not None:
+            value = relocate(twin, *args)
+            self._entries[identity] = _LoadEntry(inputs, value, ())
+            self.reused.append(str(source))
         else:
             fresh = Problems()
             value = loader(source, *args, problems=fresh, **kwargs)
             self._entries[identity] = _LoadEntry(inputs, value, tuple(fresh.items))
             self.loaded.append(str(source))
             problems.extend(fresh.items)
+        if twin_key is not None and value is not None and not self._entries[identity].problems:
+            self._twins.setdefault(twin_key, value)
         if self.on_value is not None:
             self.on_value(value, _new_hash(b"loaded\0" + "\0".join(identity).encode("utf-8", "surrogatepass") + b"\0" + inputs).digest())
         return value

@@ -13,6 +13,7 @@ import nh3
 from markdown.extensions.toc import slugify_unicode
 
 from .model import Heading
+from .source import CONTROL_CHARACTER
 
 EXTENSIONS = ["tables", "toc", "attr_list", "def_list", "footnotes", "fenced_code"]
 
@@ -46,7 +47,7 @@ _ALT = re.compile(r'\salt="([^"]*)"')
 # nesting and rescans the rest of a paragraph for every '[', '](' or '<' that does not close.
 MAX_NESTING = 16  # list, quote and indentation levels
 MAX_INLINE_WORK = 400_000  # characters rescanned in total: well under a second of rendering
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+MAX_CHAINED_DEFINITIONS = 200  # ': definition' lines in one block: def_list recurses once per definition
 _PREFIX = re.compile(r"^[ \t>]*")
 _INLINE_TOKENS = re.compile(r"\\.|[\[\]()<>]")
 # attributes whose value is a URL, in any element an author might paste
@@ -120,7 +121,7 @@ def render_markdown(text: str, *, id_prefix: str) -> RenderedMarkdown:
         },
         output_format="html",
     )
-    too_complex = complexity_issue(text)
+    too_complex = control_character_issue(text) or complexity_issue(text)
     if too_complex is not None:
         return RenderedMarkdown("", (), (), (too_complex,))
     try:
@@ -137,30 +138,38 @@ def render_markdown(text: str, *, id_prefix: str) -> RenderedMarkdown:
     return RenderedMarkdown(sanitize(html), headings, demoted, removed_markup(html, text))
 
 
+def control_character_issue(text: str) -> MarkupIssue | None:
+    """An invisible control character (from a copy and paste, a bad conversion) is not allowed in a web page."""
+    found = CONTROL_CHARACTER.search(text)
+    if found is None:
+        return None
+    start = found.start()
+    line_start = text.rfind("\n", 0, start) + 1
+    return MarkupIssue(text.count("\n", 0, start) + 1, f"contains the control character U+{ord(found.group()):04X}", "remove it; it is invisible and not allowed in a web page", "error", column=start - line_start + 1)
+
+
 def complexity_issue(text: str) -> MarkupIssue | None:
-    """An error when the text would nest or rescan beyond the limits; checked in one linear pass."""
-    fence = ""
-    block_start, block_lines, work, worst = 1, [], 0, (0, 1)
-    lines = text.split("\n")
-    for number, line in enumerate(lines + [""], start=1):
-        opened = _FENCE.match(line)
-        if fence:
-            fence = "" if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence) else fence
-            continue
-        if opened:
-            fence = opened.group(1)
-            continue
+    """An error when the text would nest or rescan beyond the limits; checked in one linear pass.
+
+    Fenced code is checked like any text (an unclosed fence is no fence to Python-Markdown), which
+    can only overestimate: code rarely nests 16 levels or leaves brackets open.
+    """
+    block_start, block_lines, work, worst, definitions = 1, [], 0, (0, 1), 0
+    for number, line in enumerate(text.split("\n") + [""], start=1):
         prefix = _PREFIX.match(line).group(0)  # type: ignore[union-attr]
         if prefix.count(">") > MAX_NESTING or len(prefix.replace(">", "").expandtabs(4)) > 4 * MAX_NESTING:
             return MarkupIssue(number, f"is nested more than {MAX_NESTING} levels deep (lists, quotes or indentation)", "use fewer levels of nesting", "error", column=1)
         if line.strip():
             block_lines.append(line)
+            definitions += line.startswith(":")
+            if definitions > MAX_CHAINED_DEFINITIONS:
+                return MarkupIssue(block_start, f"has more than {MAX_CHAINED_DEFINITIONS} definitions without a blank line between them", "put a blank line between definitions", "error", column=1)
             continue
         if block_lines:
             cost = _inline_work("\n".join(block_lines))
             work += cost
             worst = max(worst, (cost, block_start))
-        block_start, block_lines = number + 1, []
+        block_start, block_lines, definitions = number + 1, [], 0
         if work > MAX_INLINE_WORK:
             return MarkupIssue(worst[1], "has too many nested or unclosed '[', '(' or '<' to render in reasonable time", "close each bracket, or write \\[ \\( \\< for a literal one", "error", column=1)
     return None

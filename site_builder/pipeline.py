@@ -73,7 +73,7 @@ def render_project(project_root: Path, options: BuildOptions, cache: BuildCache 
     return result
 
 
-def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bool = True, progress: ProgressCallback | None = None) -> BuildResult:
+def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bool = True, progress: ProgressCallback | None = None, jobs: int | None = None) -> BuildResult:
     """Render into a staging folder beside ``out`` and swap it in; nothing changes when the build fails.
 
     With ``use_cache``, ``.site-builder-cache/`` in the project makes the next build warm: unchanged
@@ -92,7 +92,7 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
 
         def stream(ctx: RenderContext, theme: Any, generators: Any, finishers: Any) -> RenderedSite:
             previous = disk.previous_records(out) if disk else {}
-            site, found = stream_site(ctx, theme, generators, finishers, writer, previous=previous, cache=disk.build.render if disk else None, progress=progress)
+            site, found = stream_site(ctx, theme, generators, finishers, writer, previous=previous, cache=disk.build.render if disk else None, progress=progress, jobs=jobs)
             records.update(found)
             return site
 

@@ -28,6 +28,8 @@ MAX_DEPTH = 64
 MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 
 KeyPath = tuple[str | int, ...]
+# C0 and C1 controls other than tab and line feed: HTML forbids them, terminals act on them
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -148,6 +150,9 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
         text = node.value
+        control = CONTROL_CHARACTER.search(text)
+        if control:  # written as an escape ("\e", "\x1f"): invisible, and not allowed in a web page
+            self.problems.error(self.mark(node.start_mark), f"contains the control character U+{ord(control.group()):04X}", key=dotted(path), hint="remove the escape sequence")
         if node.style:  # quoted or block scalars are always strings
             return text
         value = _resolve_plain(text)

@@ -20,8 +20,8 @@ def is_safe_output_path(path: str) -> bool:
         and not pure.is_absolute()
         and "\\" not in path
         and not any(ord(c) < 32 or c == "\x7f" for c in path)
-        and ":" not in pure.parts[0]
         and all(part not in ("", ".", "..") for part in path.split("/"))
+        and ":" not in pure.parts[0]  # after the check above, so "." (no parts) is refused, not an IndexError
     )
 
 

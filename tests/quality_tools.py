@@ -1,4 +1,4 @@
-"""What the quality-gate tests share: where the validators are, and skipping or failing without them.
+"""What the quality-gate tests share: the validators, skipping or failing without them, and sites to check.
 
 On CI (``CI=true``) a missing tool fails the test: the gates must run there. Locally it skips, with
 the command that installs the tool, so a contributor without Java or Chromium can still run the rest.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_SITES, REPO_ROOT, build_project
+from conftest import FIXTURE_SITES, REPO_ROOT, build_project, run_cli
 
 TOOLS = REPO_ROOT / "tools" / "node_modules"
 VNU_JAR = TOOLS / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -50,3 +50,27 @@ def build_copy(project: Path, target: Path, out: Path, *args: str, parts: tuple[
     code, _, err = build_project(target, out, *args)
     assert code == 0, f"building {project.name} failed:\n{err}"
     return out
+
+
+# --- a release history for the default content ------------------------------------------------
+
+
+def release(project: Path, version: str, day: str, summary: str) -> None:
+    code, _, err = run_cli("release", "--project", project, version, "--date", day, "--summary", summary)
+    assert code == 0, f"site-builder release {version} failed:\n{err}"
+
+
+def edit(file: Path, old: str, new: str) -> None:
+    text = file.read_text("utf-8")
+    assert old in text, f"{file}: {old!r} not found; update make_release_history in tests/quality_tools.py"
+    file.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def make_release_history(project: Path) -> None:
+    """Release 1.0 (unless the content has it), then a 1.1 that changes text and permissions."""
+    if not (project / "content" / "releases.yaml").is_file():
+        release(project, "1.0", "2025-07-01", "First published version.")
+    edit(project / "content/policy/04-encryption.md", "TLS 1.2 or later", "TLS 1.3 or later")
+    edit(project / "content/apps/status-timer/manifest.yml", "    - read:status:jira\n", "    - read:status:jira\n    - read:jira-user\n")
+    edit(project / "content/apps/status-timer/app.yaml", "  read:status:jira:", "  read:jira-user: Reads the names of the people who changed the status, to show who moved the issue.\n  read:status:jira:")
+    release(project, "1.1", "2025-09-01", "TLS 1.3 required in transit; Status Timer shows who changed the status.")

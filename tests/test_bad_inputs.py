@@ -36,7 +36,7 @@ BASE = CORPUS / "_base"
 CANARY = "CANARY-7f3a9c-OUTSIDE-CONTENT"  # text that lives only outside the project: it must never show up
 CASE_FILES = {"case.toml", "expected.txt", "README.md"}
 SUMMARY = re.compile(r"^\d+ (errors?|warnings?)(, \d+ warnings?)?( \(warnings count as errors with --strict\))?$")
-PROBLEM = re.compile(r"^(?P<path>content(?:/[^:\s]*)?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?: (?P<warning>warning: )?(?P<text>.+)$")
+PROBLEM = re.compile(r"^(?P<path>content(?:/[^:]*?)?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?: (?P<warning>warning: )?(?P<text>.+)$")
 # A successful build also keeps its warm-build cache (site_builder/diskcache.py): the project's
 # .site-builder-cache/ and the cache's HMAC key in the user's cache folder. Nothing else may change.
 WARM_BUILD_CACHE = ("project/.site-builder-cache", "home/.cache")
@@ -300,3 +300,82 @@ def test_corpus_covers_issue_9() -> None:
     ]
     missing = [name for name in required if name not in CASES]
     assert not missing, f"no corpus case for {missing}"
+
+
+# --- our own bugs: one short line, exit 2, the previous build kept ------------------------------------
+
+
+def _run_main(*argv: str | Path) -> tuple[int, str, str]:
+    """``site_builder.cli.main`` in this process (so a renderer can be broken on purpose), streams captured."""
+    import contextlib
+    import io
+
+    from site_builder.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(arg) for arg in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def broken_renderer(monkeypatch: pytest.MonkeyPatch):
+    """A page generator that fails after the real ones have streamed pages into the staging folder."""
+    import site_builder.pipeline
+
+    def explode(ctx):
+        yield from ()
+        raise RuntimeError("simulated bug in a renderer\nwith a second line that must not be printed")
+
+    monkeypatch.setattr(site_builder.pipeline, "GENERATORS", (*site_builder.pipeline.GENERATORS, explode))
+
+
+def test_internal_error_is_one_line_exit_2_and_keeps_the_previous_build(broken_renderer, tmp_path: Path, base_build: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(BASE, project)
+    shutil.copytree(base_build, project / "build")
+    before = snapshot(tmp_path)
+    code, stdout, stderr = _run_main("build", "--project", project, "--out", project / "build", "--no-cache")
+    assert code == 2
+    assert len(stderr.splitlines()) == 1, stderr
+    line = stderr.strip()
+    assert line.startswith("site-builder: internal error: RuntimeError: simulated bug in a renderer. ")
+    assert "simulated bug in a renderer" in line and "second line" not in line
+    assert "This is a bug in site-builder; please report it" in line and "https://" in line and "--debug" in line
+    assert "Traceback" not in stderr
+    assert snapshot(tmp_path) == before  # build/ as it was, no staging folder left beside it
+
+
+def test_debug_shows_the_traceback(broken_renderer, tmp_path: Path, base_build: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(BASE, project)
+    shutil.copytree(base_build, project / "build")
+    previous = snapshot(project / "build")
+    code, _, stderr = _run_main("--debug", "build", "--project", project, "--out", project / "build", "--no-cache")
+    assert code == 2
+    assert "Traceback (most recent call last)" in stderr and "simulated bug in a renderer" in stderr
+    assert snapshot(project / "build") == previous
+
+
+# --- the output folder itself -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["project", "content", "content/policy", "precious", "a-file"])
+def test_refuses_an_output_folder_it_did_not_write(where: str, tmp_path: Path) -> None:
+    """--out pointing at the project, its content, a folder of someone's files or a file: refused, nothing lost."""
+    project = tmp_path / "project"
+    shutil.copytree(BASE, project)
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "notes.txt").write_text("mine", "utf-8")
+    (tmp_path / "a-file").write_text("mine", "utf-8")
+    out = {"project": project, "content": project / "content", "content/policy": project / "content/policy"}.get(where, tmp_path / where)
+    environment(tmp_path)
+    before = snapshot(tmp_path)
+    done = build_to(tmp_path, project, out)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(tmp_path) == before
+
+
+def build_to(tmp_path: Path, project: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    return site_builder(tmp_path, "build", "--project", project, "--out", out)

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import REPO_ROOT, build_project, run_cli
-from quality_tools import APT, AXE_JS, CHROMEDRIVER, CHROMIUM, NPM_TOOLS, require
+from conftest import REPO_ROOT, build_project
+from quality_tools import APT, AXE_JS, CHROMEDRIVER, CHROMIUM, NPM_TOOLS, make_release_history, require
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -47,36 +47,13 @@ WIDTHS = (1280, 375)
 # --- the site -------------------------------------------------------------------------------------
 
 
-def release(project: Path, version: str, day: str, summary: str) -> None:
-    code, _, err = run_cli("release", "--project", project, version, "--date", day, "--summary", summary)
-    assert code == 0, f"site-builder release {version} failed:\n{err}"
-
-
-def edit(file: Path, old: str, new: str) -> None:
-    text = file.read_text("utf-8")
-    assert old in text, f"{file}: {old!r} not found; update the edit in test_browser.py"
-    file.write_text(text.replace(old, new, 1), "utf-8")
-
-
-def make_release_history(project: Path) -> None:
-    """Release 1.0 (unless the content has it), then a 1.1 that changes text and permissions."""
-    if run_cli("release", "--help").code != 0:
-        return  # no release command yet: the site is a draft, and the version pages' tests say so
-    if not (project / "content" / "releases.yaml").is_file():
-        release(project, "1.0", "2025-07-01", "First published version.")
-    edit(project / "content/policy/04-encryption.md", "TLS 1.2 or later", "TLS 1.3 or later")
-    edit(project / "content/apps/status-timer/manifest.yml", "    - read:status:jira\n", "    - read:status:jira\n    - read:jira-user\n")
-    edit(project / "content/apps/status-timer/app.yaml", "  read:status:jira:", "  read:jira-user: Reads the names of the people who changed the status, to show who moved the issue.\n  read:status:jira:")
-    release(project, "1.1", "2025-09-01", "TLS 1.3 required in transit; Status Timer shows who changed the status.")
-
-
 @pytest.fixture(scope="module")
 def tools() -> None:
     require(CHROMIUM.is_file(), "Chromium", APT)
     require(CHROMEDRIVER.is_file(), "chromedriver", APT)
     require(AXE_JS.is_file(), "axe-core", NPM_TOOLS)
     try:
-        import selenium  # noqa: F401
+        import selenium  # noqa: F401  (installed?)
     except ImportError:
         require(False, "selenium", "pip install -e '.[test]'")
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import shutil
 
+from conftest import FIXTURE_SITES, REPO_ROOT
 from site_builder.check import check_project, check_site, check_unanswered
 from site_builder.commands.init import starter_files
-from conftest import FIXTURE_SITES, REPO_ROOT
 from site_builder.errors import Position, Problems
 
 TODAY = date(2026, 3, 1)
@@ -170,7 +170,7 @@ def test_style_sheet_from_another_origin(tmp_path: Path) -> None:
 
 
 def test_links_to_other_sites_are_not_resources(tmp_path: Path) -> None:
-    problems = run(tmp_path, {"index.html": page('<a href="https://developer.atlassian.com/">docs</a>', head=f'<link rel="alternate" type="application/atom+xml" href="https://feeds.example.net/x">\n')})
+    problems = run(tmp_path, {"index.html": page('<a href="https://developer.atlassian.com/">docs</a>', head='<link rel="alternate" type="application/atom+xml" href="https://feeds.example.net/x">\n')})
     assert lines(problems) == []
 
 
@@ -326,3 +326,48 @@ def test_the_sites_we_ship_and_test_pass_the_check(tmp_path: Path, build_project
     assert build_project(project, out).code == 0
     problems = check_project(project, out, date.today(), display="out")
     assert [str(p) for p in problems.errors] == []
+
+
+def test_the_review_date_is_the_one_the_built_site_shows(tmp_path: Path, build_project, run_cli) -> None:
+    """Released build: the latest release's site.yaml. Draft build (--draft): the working copy's."""
+    reviewed = date(2025, 1, 15)
+    project = starter_project(tmp_path / "project", reviewed)
+    released = run_cli("release", "--project", project, "1.0", "--date", reviewed.isoformat(), "--summary", "First version.")
+    assert released.code == 0, released.err
+    site_yaml = project / "content/site.yaml"
+    site_yaml.write_text(site_yaml.read_text("utf-8").replace(reviewed.isoformat(), (reviewed + timedelta(days=100)).isoformat()), "utf-8")
+    today = reviewed + timedelta(days=400)
+    assert build_project(project, tmp_path / "released").code == 0
+    assert build_project(project, tmp_path / "draft", "--draft").code == 0
+
+    stale = [p for p in check_project(project, tmp_path / "released", today).items if p.key == "policy.last_reviewed"]
+    # the message names the published version; the position is the file an author edits (releases are frozen)
+    assert [(p.position.path, p.position.line) for p in stale] == [("content/site.yaml", 17)]
+    assert stale[0].message.startswith("version 1.0 of the policy was last reviewed on 2025-01-15, 400 days ago")
+    assert "release a new version" in stale[0].hint
+    assert [p for p in check_project(project, tmp_path / "draft", today).items if p.key == "policy.last_reviewed"] == []
+
+
+def test_nested_tables_count_their_own_header_cells(tmp_path: Path) -> None:
+    problems = run(tmp_path, {"index.html": page('<table id="outer"><tr><td><table id="inner"><tr><th>h</th></tr></table></td></tr></table>')})
+    assert [(p.key, p.message) for p in problems.items] == [("table-header", '<table id="outer">: table without header cells')]
+
+
+def test_messy_markup_is_read_as_a_browser_would(tmp_path: Path) -> None:
+    """Upper-case tags, a '>' inside an attribute, unclosed elements, bytes that are not UTF-8: no crash, right places."""
+    body = '<P title="a > b">x <IMG SRC="static/a.svg"> <a href="#nowhere">y</a>\n<table><tr><td>unclosed \xff'
+    out = make_site(tmp_path, {"static/a.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"})
+    (out / "index.html").write_bytes(page(body).encode("utf-8").replace("\xff".encode("utf-8"), b"\xff"))
+    problems = check_site(out, TODAY, base_url=BASE, display="site")
+    assert lines(problems) == [
+        'site/index.html:11:20: img-alt: <img src="static/a.svg">: image without alt (describe the image in alt="...", or use alt="" if it is decoration)',
+        'site/index.html:11:45: anchor: <a href="#nowhere">: no element with id "nowhere" on this page (anchors are part of the public interface: fix the link or restore the id)',
+        "site/index.html:12:1: table-header: <table>: table without header cells (mark the header row or column with <th> (a Markdown table's first row is one))",
+    ]
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01 not html", b"<html"])
+def test_a_page_that_is_not_html_is_reported_not_a_crash(tmp_path: Path, content: bytes) -> None:
+    out = make_site(tmp_path, {})
+    (out / "index.html").write_bytes(content)
+    assert keys(check_site(out, TODAY, base_url=BASE, display="site")) == ["h1"]

@@ -7,14 +7,15 @@ page goes along in the same run, so a checker that silently checks nothing canno
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from conftest import REPO_ROOT
-from quality_tools import NPM_TOOLS, VNU_JAR, build_copy, fixture_sites, java, require
+from conftest import REPO_ROOT, build_project
+from quality_tools import NPM_TOOLS, VNU_JAR, build_copy, fixture_sites, java, make_release_history, require
 
 pytestmark = [pytest.mark.validator, pytest.mark.slow]
 
@@ -22,10 +23,16 @@ CANARY = '<!doctype html>\n<html lang="en">\n<head><title>canary</title></head>\
 
 
 def built_sites(root: Path) -> dict[str, Path]:
-    """The default site (released, and as a draft when a release exists) and every fixture site."""
+    """The default site (released, as a draft, and with a release 1.1 after it) and every fixture site."""
     sites = {"default": build_copy(REPO_ROOT, root / "default", root / "out" / "default", parts=("content",))}
     if (REPO_ROOT / "content" / "releases.yaml").is_file():
         sites["default-draft"] = build_copy(REPO_ROOT, root / "default-draft", root / "out" / "default-draft", "--draft", parts=("content",))
+    history = root / "default-1.1"
+    shutil.copytree(REPO_ROOT / "content", history / "content")
+    make_release_history(history)  # a second release, so that there is a changes page
+    code, _, err = build_project(history, root / "out" / "default-1.1")
+    assert code == 0, err
+    sites["default-1.1"] = root / "out" / "default-1.1"
     for project in fixture_sites():
         sites[project.name] = build_copy(project, root / project.name, root / "out" / project.name)
     return sites
@@ -65,6 +72,7 @@ def test_every_page_is_valid_html(vnu_report) -> None:
     """One test, so that one Java run serves it even when pytest-xdist spreads tests over workers."""
     pages, canary, messages = vnu_report
     assert {"index.html", "404.html", "apps/index.html"} <= set(pages["default"]), pages["default"]
+    assert any(page.startswith("changes/") for page in pages["default-1.1"]), pages["default-1.1"]
     assert all(pages.values()), f"a site built no pages: {pages}"
     found = [m for m in messages if message_file(m) == canary]
     assert found and all("alt" in m["message"] for m in found), "the checker did not report the canary page's missing alt: is it checking anything?"

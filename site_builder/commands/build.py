@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--check", action="store_true", help="run 'site-builder check' on the output after a successful build")
     parser.add_argument("--quiet", "-q", action="store_true", help="print problems only: no progress display and no summary line")
     parser.add_argument("--no-cache", dest="use_cache", action="store_false", help="ignore and do not update .site-builder-cache/ (the output is the same, only slower)")
+    parser.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="render with N processes (default: one per core; the output is the same)")
     parser.set_defaults(run=run)
 
 
@@ -27,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.project / "build"
     progress = Progress(enabled=False if args.quiet else None)
     try:
-        result = build(args.project, out, BuildOptions(build_date=build_date(), draft=args.draft, strict=args.strict), use_cache=args.use_cache, progress=progress)
+        result = build(args.project, out, BuildOptions(build_date=build_date(), draft=args.draft, strict=args.strict), use_cache=args.use_cache, progress=progress, jobs=args.jobs)
     finally:
         progress.finish()
     if not report(result.problems, strict=args.strict) or result.site is None:

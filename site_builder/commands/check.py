@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..check import check_project
 from ..dates import build_date
 from .common import add_project_option, display_path, report, say
 
@@ -31,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
 
 def check_built_site(project: Path, out: Path, *, strict: bool = False) -> int:
     """Shared with ``build --check``: print every problem, return the exit status."""
+    from ..check import check_project  # lxml and its parsers: loaded only when a check runs, not on every build
+
     shown = display_path(out)
     problems = check_project(project, out, build_date(), display=shown)
     if not report(problems, strict=strict):
