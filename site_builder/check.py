@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-
 from lxml import etree
 
 from .errors import Position, Problems
@@ -134,11 +133,6 @@ class SiteAddress:
     @property
     def base_path(self) -> str:
         return (urlsplit(self.base_url).path or "/") if self.base_url else "/"
-
-    @property
-    def origin(self) -> str:
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
 
 
 def describe(name: str, attrs: dict[str, str], attribute: str = "") -> str:

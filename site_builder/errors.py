@@ -49,7 +49,7 @@ class Problem:
         text += self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return _printable(text)  # a key or value from the file may hold a newline: still one line
 
     def sort_key(self) -> tuple:
         return (self.position, self.key, self.message)

@@ -88,7 +88,7 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
         return BuildResult(problems)
     disk = DiskCache.open(project_root) if use_cache else None
     records: dict[str, FileRecord] = {}
-    with StagedWriter(out) as writer:
+    with StagedWriter(out, recycle=use_cache) as writer:
 
         def stream(ctx: RenderContext, theme: Any, generators: Any, finishers: Any) -> RenderedSite:
             previous = disk.previous_records(out) if disk else {}

@@ -581,6 +581,10 @@ class PreviewServer:
             watcher.start(self.on_change)
         except OSError as exc:  # e.g. inotify's limit on watches
             self.console.say(f"warning: cannot watch for changes with operating-system events ({exc}); scanning every 0.1 s instead")
+            try:
+                watcher.stop()
+            except Exception:  # noqa: BLE001 - it never fully started
+                pass
             watcher = ScanWatcher(self.watched_folders())
             watcher.start(self.on_change)
         return watcher

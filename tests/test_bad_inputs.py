@@ -40,7 +40,7 @@ PROBLEM = re.compile(r"^(?P<path>content(?:/[^:]*?)?)(?::(?P<line>\d+)(?::(?P<co
 # A successful build also keeps its warm-build cache (site_builder/diskcache.py): the project's
 # .site-builder-cache/ and the cache's HMAC key in the user's cache folder. Nothing else may change.
 WARM_BUILD_CACHE = ("project/.site-builder-cache", "home/.cache")
-CASE_KEYS = {"description", "exit", "args", "before", "remove", "pad", "symlinks", "fifos", "same_as_base", "output_contains", "output_lacks", "whole_file"}
+CASE_KEYS = {"description", "exit", "args", "before", "remove", "rename", "pad", "symlinks", "fifos", "same_as_base", "output_contains", "output_lacks", "whole_file"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Case:
     args: tuple[str, ...] = ()
     before: tuple[tuple[str, ...], ...] = ()  # site-builder commands run on the copy before the overlay
     remove: tuple[str, ...] = ()
+    rename: dict[str, str] = field(default_factory=dict)  # for names Git or Windows cannot store (a newline)
     pad: dict[str, int] = field(default_factory=dict)  # file -> size in bytes it is grown to
     symlinks: dict[str, str] = field(default_factory=dict)  # link -> target ("@outside/..." is in the outside folder)
     fifos: tuple[str, ...] = ()
@@ -79,6 +80,7 @@ def load_case(name: str) -> Case:
         args=tuple(settings.get("args", ())),
         before=tuple(tuple(command) for command in settings.get("before", ())),
         remove=tuple(settings.get("remove", ())),
+        rename=dict(settings.get("rename", {})),
         pad=dict(settings.get("pad", {})),
         symlinks=dict(settings.get("symlinks", {})),
         fifos=tuple(settings.get("fifos", ())),
@@ -202,6 +204,8 @@ def prepare(case: Case, tmp_path: Path, base_build: Path) -> Path:
     for relative in case.remove:
         target = project / relative
         shutil.rmtree(target) if target.is_dir() else target.unlink()
+    for relative, new_name in case.rename.items():
+        (project / relative).rename(project / new_name)
     for relative, size in case.pad.items():
         target = project / relative
         with open(target, "ab") as stream:
@@ -272,7 +276,7 @@ def test_corpus_case(name: str, tmp_path: Path, base_build: Path) -> None:
         assert tree_bytes(project / "build") == tree_bytes(base_build), f"{name}: the output differs from the base project's"
 
 
-def test_every_expected_problem_names_a_line(tmp_path: Path, base_build: Path) -> None:
+def test_every_expected_problem_names_a_line() -> None:
     """Keeps the corpus honest: an expected problem gives file:line unless it is about a whole or missing file."""
     for name in CASES:
         case = load_case(name)

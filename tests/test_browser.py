@@ -1,7 +1,7 @@
 """The default site in real headless Chromium: axe-core (WCAG 2.1 A and AA) in light and dark, and layout.
 
-One site is built for the whole module: the default content released as 1.0, edited (a policy
-sentence and an app's permissions), released as 1.1, so that every kind of page exists: the trust
+One site is built for the whole module: the default content (release 1.0), edited (a policy
+sentence and an app's permissions) and released as 1.1, so that every kind of page exists: the trust
 page, app pages, both version pages, the changes page and the versions index. It is served over
 HTTP at its base path, so the 404 page's root-relative links work as on a real host. One Chromium
 session visits every page. Screenshots go to ``test-artifacts/screenshots/`` for a person to look at.
@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
+import importlib.util
 import os
 import shutil
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
@@ -52,15 +53,17 @@ def tools() -> None:
     require(CHROMIUM.is_file(), "Chromium", APT)
     require(CHROMEDRIVER.is_file(), "chromedriver", APT)
     require(AXE_JS.is_file(), "axe-core", NPM_TOOLS)
-    try:
-        import selenium  # noqa: F401  (installed?)
-    except ImportError:
-        require(False, "selenium", "pip install -e '.[test]'")
+    require(importlib.util.find_spec("selenium") is not None, "selenium", "pip install -e '.[test]'")
+
+
+class BuiltSite(NamedTuple):
+    out: Path  # the built site
+    base_path: str  # its URL path, e.g. /trust/
+    www: Path  # the web server's root: out is www/trust/
 
 
 @pytest.fixture(scope="module")
-def site(tools, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """(the output folder, the site's URL path, e.g. /trust/)."""
+def site(tools, tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     root = tmp_path_factory.mktemp("browser-site")
     project = root / "project"
     shutil.copytree(REPO_ROOT / "content", project / "content")
@@ -74,25 +77,21 @@ def site(tools, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = root / "www" / base_path.strip("/")
     code, _, err = build_project(project, out)
     assert code == 0, err
-    return out, base_path
+    return BuiltSite(out, base_path, root / "www")
 
 
 @pytest.fixture(scope="module")
-def server(site: tuple[Path, str]) -> Iterator[str]:
+def server(site: BuiltSite) -> Iterator[str]:
     """The site over HTTP on a free local port; returns the URL of its root."""
-    out, base_path = site
-    www = out
-    for _ in base_path.strip("/").split("/") if base_path.strip("/") else ():
-        www = www.parent
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(www)))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site.www)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}{base_path}"
+    yield f"http://127.0.0.1:{httpd.server_address[1]}{site.base_path}"
     httpd.shutdown()
     httpd.server_close()
 
@@ -222,7 +221,7 @@ return {scrollWidth: document.scrollingElement.scrollWidth, innerWidth: innerWid
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("kind", list(PAGE_KINDS))
 def test_axe_finds_no_wcag_violations(site, server, driver, kind: str, scheme: str) -> None:
-    out, _ = site
+    out = site.out
     path = page_path(out, kind)
     console = open_page(driver, server + path, scheme=scheme)
     errors = [entry["message"] for entry in console if entry["level"] == "SEVERE"]
@@ -235,7 +234,7 @@ def test_axe_finds_no_wcag_violations(site, server, driver, kind: str, scheme: s
 
 @pytest.mark.parametrize("kind", list(PAGE_KINDS))
 def test_no_horizontal_scrolling_on_a_phone(site, server, driver, kind: str) -> None:
-    out, _ = site
+    out = site.out
     path = page_path(out, kind)
     open_page(driver, server + path, width=375, height=800)
     layout = driver.execute_script(LAYOUT_SCRIPT)
@@ -247,7 +246,7 @@ def test_no_horizontal_scrolling_on_a_phone(site, server, driver, kind: str) -> 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("kind", SCREENSHOT_KINDS)
 def test_screenshots(site, server, driver, screenshots: Path, kind: str, width: int) -> None:
-    out, _ = site
+    out = site.out
     path = page_path(out, kind)
     for scheme in SCHEMES:
         open_page(driver, server + path, scheme=scheme, width=width, height=900)
@@ -260,7 +259,7 @@ def test_screenshots(site, server, driver, screenshots: Path, kind: str, width: 
 
 def test_wide_tables_are_exercised(site, server, driver) -> None:
     """The layout test means something only if some table is wider than a phone and scrolls in its box."""
-    out, _ = site
+    out = site.out
     open_page(driver, server + page_path(out, "app"), width=375, height=800)
     layout = driver.execute_script(LAYOUT_SCRIPT)
     assert ("scrolls in its box" in {how for _, how in layout["tables"]}), layout["tables"]

@@ -87,6 +87,22 @@ def test_an_edit_rerenders_what_it_touches_and_matches_a_clean_build(build_proje
     assert tree(out) == tree(clean)
 
 
+def test_a_removed_app_leaves_a_warm_build_and_nothing_of_it_stays(build_project, project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(build_project, project, out)
+    build(build_project, project, out)  # now the replaced output is kept beside out/ and recycled
+    assert (tmp_path / ".out.previous").is_dir()
+    slug = sorted((project / "content" / "apps").iterdir())[-1].name
+    for file in (project / "content" / "apps" / slug).iterdir():
+        file.unlink()
+    (project / "content" / "apps" / slug).rmdir()
+    build(build_project, project, out)
+    assert not (out / "apps" / slug).exists()
+    clean = tmp_path / "clean"
+    build(build_project, project, clean, "--no-cache")
+    assert tree(out) == tree(clean)
+
+
 def test_a_template_change_invalidates_the_pages_that_use_it(build_project, project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(build_project, project, out)

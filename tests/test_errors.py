@@ -125,7 +125,7 @@ def test_front_matter_errors(copy_fixture, build_project, tmp_path: Path, text: 
 
 
 MANY = [
-    "content/policy/01-introduction.md:4:8: order: expected a whole number, found text 'first'",
+    "content/policy/01-introduction.md:4:8: order: expected a whole number, found text 'first' (write a whole number without quotes)",
     "content/site.yaml:4:3: organisation: missing required key 'website' (add 'website:' here)",
     "content/site.yaml:8:3: organisation: unknown key 'webiste' (did you mean 'website'?)",
     "content/site.yaml:12:18: policy.last_reviewed: '2025-13-01' is not a valid date (use YYYY-MM-DD)",

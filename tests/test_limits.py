@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from site_builder.errors import Problems
-from site_builder.markup import MAX_CHAINED_DEFINITIONS, MAX_INLINE_WORK, MAX_NESTING, complexity_issue, render_markdown
+from site_builder.markdown_checks import MAX_CHAINED_DEFINITIONS, MAX_INLINE_WORK, MAX_NESTING, complexity_issue
+from site_builder.markup import render_markdown
 from site_builder.source import MAX_DEPTH, MAX_EXPANDED_CHARS, MAX_FILE_BYTES, MAX_NODES, load_yaml, parse_yaml, read_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
