@@ -133,21 +133,36 @@ class DiskCache:
         secret = _secret()
         if secret is None:
             return
-        try:
-            payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-            return  # something in the model cannot be saved: stay correct, be cold next time
         header = json.dumps(self.ident, sort_keys=True).encode() + b"\n"
-        tag = hmac.new(secret, header + payload, hashlib.blake2b).digest()[:_TAG_SIZE]
+        temporary = self.folder / f".{CACHE_FILE}.{os.getpid()}"
         try:
             self.folder.mkdir(exist_ok=True)
             (self.folder / ".gitignore").write_text("# Written by site-builder: a cache, never commit it.\n*\n")
-            temporary = self.folder / f".{CACHE_FILE}.{os.getpid()}"
             with open(temporary, "wb") as stream:
-                stream.write(_MAGIC + tag + header + payload)
+                stream.write(_MAGIC + b"\0" * _TAG_SIZE + header)
+                signer = _SigningWriter(stream, hmac.new(secret, header, hashlib.blake2b))
+                pickle.dump(state, signer, protocol=pickle.HIGHEST_PROTOCOL)  # streamed: no second copy in memory
+                stream.seek(len(_MAGIC))
+                stream.write(signer.mac.digest()[:_TAG_SIZE])
             os.replace(temporary, self.folder / CACHE_FILE)
-        except OSError:
-            return
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            # something cannot be saved: stay correct, be cold next time
+            try:
+                temporary.unlink()
+            except OSError:
+                pass
+
+
+class _SigningWriter:
+    """A file that also feeds every byte written to an HMAC."""
+
+    def __init__(self, stream: Any, mac: "hmac.HMAC") -> None:
+        self.stream = stream
+        self.mac = mac
+
+    def write(self, data: bytes) -> int:
+        self.mac.update(data)
+        return self.stream.write(data)
 
 
 def _read(file: Path, ident: dict[str, Any]) -> dict | None:

@@ -82,8 +82,26 @@ def svg_findings(data: bytes, where: str) -> list[str]:
     return found
 
 
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def xml_findings(data: bytes, where: str) -> list[str]:
+    """A feed or sitemap: XHTML inside it holds nothing active, and text marked type="html" is safe HTML."""
+    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    root = lxml.etree.fromstring(data, parser)
+    found: list[str] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag.startswith(XHTML):
+            found.extend(_element_findings(element, where, in_head=False))
+        if element.get("type") in ("html", "text/html") and element.text:
+            found.extend(html_findings(element.text, f"{where} <{element.tag.split('}')[-1]} type=html>"))
+    return found
+
+
 def site_findings(out: Path) -> list[str]:
-    """Executable markup anywhere in a built site: HTML pages, SVG images; JSON must still parse."""
+    """Executable markup anywhere in a built site: HTML pages, SVG images, XHTML in feeds; JSON must still parse."""
     found: list[str] = []
     for file in sorted(out.rglob("*")):
         if not file.is_file():
@@ -93,6 +111,8 @@ def site_findings(out: Path) -> list[str]:
             found.extend(html_findings(file.read_text("utf-8"), where))
         elif file.suffix == ".svg":
             found.extend(svg_findings(file.read_bytes(), where))
+        elif file.suffix == ".xml":
+            found.extend(xml_findings(file.read_bytes(), where))
         elif file.suffix == ".json":
             json.loads(file.read_text("utf-8"))
     return found

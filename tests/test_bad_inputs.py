@@ -38,9 +38,10 @@ CASE_FILES = {"case.toml", "expected.txt", "README.md"}
 SUMMARY = re.compile(r"^\d+ (errors?|warnings?)(, \d+ warnings?)?( \(warnings count as errors with --strict\))?$")
 PROBLEM = re.compile(r"^(?P<path>content(?:/[^:]*?)?)(?::(?P<line>\d+)(?::(?P<column>\d+))?)?: (?P<warning>warning: )?(?P<text>.+)$")
 # A successful build also keeps its warm-build cache (site_builder/diskcache.py): the project's
-# .site-builder-cache/ and the cache's HMAC key in the user's cache folder. Nothing else may change.
-WARM_BUILD_CACHE = ("project/.site-builder-cache", "home/.cache")
-CASE_KEYS = {"description", "exit", "args", "before", "remove", "rename", "pad", "symlinks", "fifos", "same_as_base", "output_contains", "output_lacks", "whole_file"}
+# .site-builder-cache/, the cache's HMAC key in the user's cache folder, and the replaced output
+# beside the new one for reuse (.build.previous, site_builder/write.py). Nothing else may change.
+WARM_BUILD_CACHE = ("project/.site-builder-cache", "project/.build.previous", "home/.cache")
+CASE_KEYS = {"description", "exit", "args", "before", "remove", "rename", "pad", "symlinks", "fifos", "same_as_base", "page", "output_contains", "output_lacks", "whole_file"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Case:
     symlinks: dict[str, str] = field(default_factory=dict)  # link -> target ("@outside/..." is in the outside folder)
     fifos: tuple[str, ...] = ()
     same_as_base: bool = False  # the output must be byte-identical to the base project's
-    output_contains: tuple[str, ...] = ()  # text that must be in the built index.html (escaped markup, kept words)
+    page: str = "index.html"  # the built page output_contains and output_lacks are about
+    output_contains: tuple[str, ...] = ()  # text that must be in that page (escaped markup, kept words)
     output_lacks: tuple[str, ...] = ()
     whole_file: tuple[str, ...] = ()  # expected problems about a whole file, which have no line
     expected: tuple[str, ...] = ()
@@ -85,6 +87,7 @@ def load_case(name: str) -> Case:
         symlinks=dict(settings.get("symlinks", {})),
         fifos=tuple(settings.get("fifos", ())),
         same_as_base=settings.get("same_as_base", False),
+        page=settings.get("page", "index.html"),
         output_contains=tuple(settings.get("output_contains", ())),
         output_lacks=tuple(settings.get("output_lacks", ())),
         whole_file=tuple(settings.get("whole_file", ())),
@@ -267,11 +270,11 @@ def test_corpus_case(name: str, tmp_path: Path, base_build: Path) -> None:
     assert site_findings(project / "build") == []
     for file in (project / "build").rglob("*"):
         assert not file.is_file() or CANARY.encode() not in file.read_bytes(), f"{file} holds text from outside content/"
-    index = (project / "build" / "index.html").read_text("utf-8")
+    page = (project / "build" / case.page).read_text("utf-8")
     for text in case.output_contains:
-        assert text in index, f"{name}: {text!r} not in index.html"
+        assert text in page, f"{name}: {text!r} not in {case.page}"
     for text in case.output_lacks:
-        assert text not in index, f"{name}: {text!r} is in index.html"
+        assert text not in page, f"{name}: {text!r} is in {case.page}"
     if case.same_as_base:
         assert tree_bytes(project / "build") == tree_bytes(base_build), f"{name}: the output differs from the base project's"
 
