@@ -261,6 +261,17 @@ _CLOSE_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 def _within_limits(text: str, display: str, problems: Problems, line_offset: int) -> bool:
+    try:
+        return _check_limits(text, display, problems, line_offset, _Loader)
+    except yaml.MarkedYAMLError as exc:
+        # newer libyaml refuses 1,000 levels before yielding them; the pure-Python parser streams
+        # lazily, so the depth check below can name the exact place
+        if "maximum nesting depth" not in (exc.problem or ""):
+            raise
+        return _check_limits(text, display, problems, line_offset, yaml.SafeLoader)
+
+
+def _check_limits(text: str, display: str, problems: Problems, line_offset: int, loader: type) -> bool:
     """Check nesting depth and alias expansion on the parser's event stream, before anything is composed.
 
     The event parser keeps its own stack, so this walk cannot overflow; the composer recurses (in C,
@@ -278,7 +289,7 @@ def _within_limits(text: str, display: str, problems: Problems, line_offset: int
         problems.error(Position(display, mark.line + 1 + line_offset, mark.column + 1), message, hint=hint)
         return False
 
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, _OPEN_EVENTS):
             depth += 1
             if depth > MAX_DEPTH:
