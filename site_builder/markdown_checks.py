@@ -108,6 +108,12 @@ def _inline_work(block: str) -> int:
     return work
 
 
+def is_remote(url: str) -> bool:
+    """An absolute or protocol-relative address: a request to another origin if a page loaded it."""
+    url = url.strip()
+    return url.startswith("//") or bool(_SCHEME.match(url))
+
+
 class _Finder(HTMLParser):
     """Lists what ``sanitize`` will remove from Python-Markdown's output, so the author can be told."""
 
@@ -130,6 +136,8 @@ class _Finder(HTMLParser):
                 scheme = _SCHEME.match(url)
                 if scheme and scheme.group(1).lower() not in self.url_schemes:
                     self.found.append(("url", tag, value.strip()))
+                elif tag == "img" and name == "src" and is_remote(url):
+                    self.found.append(("remote-image", tag, value.strip()))
 
     handle_startendtag = handle_starttag
 
@@ -152,6 +160,10 @@ def removed_markup(html: str, text: str, allowed_tags: frozenset[str], url_schem
         elif kind == "style":
             line, column = lines.find("attribute:style", re.compile(r"\bstyle\s*=", re.IGNORECASE))
             issues.append(MarkupIssue(line, "style= attribute is removed", "the site's Content-Security-Policy forbids inline styles; remove the attribute", column=column))
+        elif kind == "remote-image":
+            line, column = lines.find(f"url:{value}", re.compile(re.escape(value), re.IGNORECASE))
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            issues.append(MarkupIssue(line, f"image {shown!r} from another site is removed: the trust site loads nothing from other origins", "copy the image into static/ and link it with a relative path", column=column))
         else:
             scheme = _SCHEME.match(_CONTROL.sub("", value)).group(1).lower()  # type: ignore[union-attr]
             tail = value.partition(":")[2]

@@ -10,7 +10,7 @@ import markdown
 import nh3
 from markdown.extensions.toc import slugify_unicode
 
-from .markdown_checks import MarkupIssue, complexity_issue, control_character_issue, removed_markup
+from .markdown_checks import MarkupIssue, complexity_issue, control_character_issue, is_remote, removed_markup
 from .model import Heading
 
 EXTENSIONS = ["tables", "toc", "attr_list", "def_list", "footnotes", "fenced_code"]
@@ -58,8 +58,16 @@ def sanitize(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_local_images_only,
     )
     return _IMG_TAG.sub(_img_without_src, _A_TAG.sub(_a_without_href, cleaned))
+
+
+def _local_images_only(element: str, attribute: str, value: str) -> str | None:
+    """Images load from the site itself: a remote src would be a third-party request (and CSP blocks it)."""
+    if element == "img" and attribute == "src" and is_remote(value):
+        return None
+    return value
 
 
 def _a_without_href(match: re.Match[str]) -> str:

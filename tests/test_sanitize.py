@@ -265,3 +265,18 @@ def test_yaml_and_front_matter_text_is_escaped(copy_fixture, build_project, tmp_
     assert "&lt;img src=x onerror=alert(1)&gt; fast" in html
     soup = BeautifulSoup(html, "html.parser")
     assert soup.select_one("section#introduction h2").get_text() == "<b onclick='alert(2)'>Intro</b>"
+
+
+@pytest.mark.parametrize("image", ["![logo](https://cdn.example.com/logo.png)", '<img src="//cdn.example.com/logo.png" alt="logo">', '<img src="HTTPS://cdn.example.com/logo.png" alt="logo">'])
+def test_images_from_other_sites_are_removed_and_reported(image):
+    rendered = render_markdown(f"Our {image} here.\n", id_prefix="s")
+    assert "cdn.example.com" not in rendered.html
+    assert "<img" not in rendered.html and "logo" in rendered.html  # the alt text stays readable
+    assert [issue.line for issue in rendered.issues] == [1]
+    assert "from another site is removed" in rendered.issues[0].message
+
+
+def test_local_images_are_kept():
+    rendered = render_markdown("![diagram](static/diagram.svg)\n", id_prefix="s")
+    assert '<img alt="diagram" src="static/diagram.svg">' in rendered.html
+    assert rendered.issues == ()
