@@ -24,6 +24,31 @@ APT = "sudo apt-get install chromium chromium-driver openjdk-17-jre-headless"
 ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
+HEADLESS_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+
+def start_chromium(profile: Path, *extra_flags: str):
+    """Headless Debian Chromium under chromedriver with console logging, or fail on CI / skip locally.
+
+    The background-networking flags matter here: without them Chromium's own requests are refused
+    by the closed network, many at a time.
+    """
+    require(CHROMIUM.is_file(), "Chromium", APT)
+    require(CHROMEDRIVER.is_file(), "chromedriver", APT)
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        require(False, "selenium", "pip install -e '.[test]'")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in HEADLESS_FLAGS + extra_flags:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+
+
 def require(available: bool, what: str, install: str) -> None:
     """Fail on CI, skip elsewhere, when ``what`` is not installed."""
     if available:

@@ -23,13 +23,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import REPO_ROOT, build_project
-from quality_tools import APT, AXE_JS, CHROMEDRIVER, CHROMIUM, NPM_TOOLS, make_release_history, require
+from quality_tools import APT, AXE_JS, CHROMEDRIVER, CHROMIUM, NPM_TOOLS, make_release_history, require, start_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 SCHEMES = ("light", "dark")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--force-color-profile=srgb")
 # The page kinds axe must pass on (the list, plus the apps overview and the Marketplace kit), as site paths.
 PAGE_KINDS = {
     "trust": "index.html",
@@ -98,16 +97,7 @@ def server(site: BuiltSite) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def driver(tools, tmp_path_factory: pytest.TempPathFactory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    browser = start_chromium(tmp_path_factory.mktemp("chromium-profile"), "--hide-scrollbars", "--force-color-profile=srgb")
     browser.set_page_load_timeout(30)
     browser.set_script_timeout(60)
     yield browser

@@ -19,11 +19,10 @@ from typing import Iterator
 import pytest
 
 from publishing_support import build_fixture, parse_headers_file
-from quality_tools import APT, CHROMEDRIVER, CHROMIUM, require
+from quality_tools import start_chromium
 
 pytestmark = [pytest.mark.browser]
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync")
 PAGE_STATE = """
 const images = Array.from(document.images);
 return {
@@ -71,20 +70,7 @@ def server(site) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator[object]:
-    require(CHROMIUM.is_file(), "Chromium", APT)
-    require(CHROMEDRIVER.is_file(), "chromedriver", APT)
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        require(False, "selenium", "pip install -e '.[test]'")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import REPO_ROOT
-from quality_tools import APT, CHROMEDRIVER, CHROMIUM, require
+from quality_tools import start_chromium
 from site_builder.errors import Position, Problem
 from site_builder.server import (
     BuildReport,
@@ -435,22 +435,9 @@ def _drain(seen: "queue.Queue[set[str]]") -> set[str]:
 
 @pytest.mark.browser
 def test_the_open_page_reloads_itself_after_an_edit(project: Path, tmp_path: Path) -> None:
-    require(CHROMIUM.is_file(), "Chromium", APT)
-    require(CHROMEDRIVER.is_file(), "chromedriver", APT)
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError:
-        require(False, "selenium", "pip install -e '.[test]'")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"):
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     with running(project) as preview:
-        driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+        driver = start_chromium(tmp_path / "chromium-profile")
+        from selenium.webdriver.support.ui import WebDriverWait
         try:
             driver.set_page_load_timeout(60)
             driver.get(preview.url)
