@@ -355,7 +355,7 @@ def _check_justifications(document: Document, problems: Problems, section: str, 
         if name in declared_set:
             continue
         close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else f"manifest.yml does not declare it any more; remove the justification"
+        hint = f"did you mean {close[0]!r}?" if close else "manifest.yml does not declare it any more; remove the justification"
         problems.error(document.position((section, raw_key), of_key=True), f"stale justification: {noun} {name!r} is not declared in manifest.yml", key=section, hint=hint)
 
 

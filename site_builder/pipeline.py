@@ -13,7 +13,7 @@ from .pages import FINISHERS, GENERATORS
 from .pages.security_txt import security_txt_problems
 from .render import RenderContext, RenderedSite, RenderError, render_site
 from .theme import load_theme
-from .write import StagedWriter, check_output_folder, write_site
+from .write import StagedWriter, check_output_folder
 
 if TYPE_CHECKING:  # serve's cache of loaded files and rendered pages
     from .incremental import BuildCache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import Position, Problems
 
