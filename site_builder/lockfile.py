@@ -96,6 +96,20 @@ def read_lock(content: Path, display: str, problems: Problems) -> list[LockEntry
     return parse_lock(text, f"{display}/{LOCK_FILE}", problems)
 
 
+def entry_kind(path: Path, display: str, problems: Problems, *, link_message: str, link_hint: str) -> str:
+    """"file", "dir", or "refused" after reporting why: a release holds real files only, never links or devices."""
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        problems.error(Position(display), link_message, hint=link_hint)
+        return "refused"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if not stat.S_ISREG(mode):
+        problems.error(Position(display), "is not a regular file", hint="remove it")
+        return "refused"
+    return "file"
+
+
 def frozen_files(content: Path, display: str, problems: Problems) -> dict[str, Path] | None:
     """Every file under content/releases/ by its lock path; links and special files are errors."""
     root = content / RELEASES_DIR
@@ -112,19 +126,13 @@ def frozen_files(content: Path, display: str, problems: Problems) -> dict[str, P
         for name in sorted(dirs + names):
             path = here / name
             relative = path.relative_to(content).as_posix()
-            mode = path.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                problems.error(Position(f"{display}/{relative}"), "is a symbolic link inside a frozen release", hint="releases hold real files only; restore the folder from version control")
+            kind = entry_kind(path, f"{display}/{relative}", problems, link_message="is a symbolic link inside a frozen release", link_hint="releases hold real files only; restore the folder from version control")
+            if kind == "file":
+                files[relative] = path
+            elif kind == "refused":
                 ok = False
                 if name in dirs:
                     dirs.remove(name)
-            elif stat.S_ISDIR(mode):
-                continue
-            elif not stat.S_ISREG(mode):
-                problems.error(Position(f"{display}/{relative}"), "is not a regular file", hint="remove it")
-                ok = False
-            else:
-                files[relative] = path
     return files if ok else None
 
 

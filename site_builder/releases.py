@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -160,12 +159,7 @@ def freezable_files(content: Path, display: str, problems: Problems) -> dict[str
                 candidates.extend(Path(folder) / d for d in dirs if (Path(folder) / d).is_symlink())
         for path in candidates:
             relative = path.relative_to(content).as_posix()
-            mode = path.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                problems.error(Position(f"{display}/{relative}"), "is a symbolic link", hint="a release freezes real files only; replace the link with the file or folder itself")
-                ok = False
-            elif not stat.S_ISREG(mode):
-                problems.error(Position(f"{display}/{relative}"), "is not a regular file", hint="remove it")
+            if lockfile.entry_kind(path, f"{display}/{relative}", problems, link_message="is a symbolic link", link_hint="a release freezes real files only; replace the link with the file or folder itself") != "file":
                 ok = False
             elif not lockfile.is_safe_frozen_name(relative):
                 problems.error(Position(f"{display}/{relative!r}"), "has a control character or backslash in its name", hint="rename it")
