@@ -48,6 +48,7 @@ import jinja2
 from jinja2 import nodes
 
 from .errors import Problem, Problems
+from .memo import IdentityMemo
 from .render import Page, RenderContext, make_environment, page_variables, render_page
 from .theme import Theme
 
@@ -158,7 +159,7 @@ class Fingerprinter:
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             names = self._fields.get(kind)
             if names is None:
-                names = self._fields[kind] = tuple((f.name, f.name.encode() + b"=") for f in dataclasses.fields(value))
+                names = self._fields[kind] = tuple((f.name, f.name.encode() + b"=") for f in dataclasses.fields(value) if f.metadata.get("fingerprint", True))
             for name, label in names:
                 h.update(label)
                 feed(h, getattr(value, name))
@@ -663,6 +664,7 @@ class BuildCache:
 
     load: LoadMemo = field(default_factory=LoadMemo)
     render: RenderCache = field(default_factory=RenderCache)
+    derived: IdentityMemo = field(default_factory=IdentityMemo)  # what generators derive from the model (memo.py)
 
     def __post_init__(self) -> None:
         # a loaded value's hash is the hash of its inputs: a warm build (a new process) need not

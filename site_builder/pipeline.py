@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import Position, Problems
 from .load import load_project
+from .memo import IdentityMemo
 from .pages import FINISHERS, GENERATORS
 from .pages.security_txt import security_txt_problems
 from .render import RenderContext, RenderedSite, RenderError, render_site
@@ -57,7 +58,9 @@ def render_project(project_root: Path, options: BuildOptions, cache: BuildCache 
     if project.latest is None and not options.draft:
         problems.warning(Position("content/releases.yaml"), "no release yet, so the site is built as a draft", hint="run 'site-builder release 1.0 --date YYYY-MM-DD --summary TEXT' to publish a version")
     edition = project.working if draft else project.latest.edition
-    ctx = RenderContext(project, edition, None if draft else project.latest, draft, options.build_date)
+    memo = cache.derived if cache else IdentityMemo()
+    memo.next_generation()
+    ctx = RenderContext(project, edition, None if draft else project.latest, draft, options.build_date, memo)
     result.base_url = edition.site.base_url
     problems.extend(security_txt_problems(edition))
     if problems.has_errors(strict=options.strict):

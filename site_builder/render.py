@@ -17,6 +17,7 @@ import jinja2
 
 from .dates import long_date
 from .headers import REFERRER_POLICY, content_security_policy
+from .memo import IdentityMemo
 from .model import Edition, Project, Release
 from .theme import Theme
 
@@ -53,6 +54,8 @@ class RenderContext:
     release: Release | None
     draft: bool
     build_date: date
+    # derived values reused between builds (serve) and between generators; not content, so not fingerprinted
+    memo: IdentityMemo | None = field(default=None, compare=False, repr=False, metadata={"fingerprint": False})
 
 
 Generator = Callable[[RenderContext], Iterable[Page | Asset]]
