@@ -111,16 +111,19 @@ class PreviewBuilder:
     """Builds the project into ``out``, a folder of its own, rewriting only files whose bytes changed."""
 
     def __init__(self, project: Path, out: Path, draft: bool = True) -> None:
-        self.project = project
+        self.project = project.resolve()  # the watcher reports resolved paths; the load memo must name files alike
         self.out = out
         self.draft = draft
         self.cache = BuildCache()
         self.files: dict[str, bytes] = {}
         self.base_path = "/"
 
-    def build(self) -> BuildReport:
+    def build(self, changed: Iterable[str] | None = None, *, first: bool = False) -> BuildReport:
+        """``changed``: every path that changed since the last build, when the watcher can say (serve trusts it)."""
         started = time.perf_counter()
         self.cache.reset_stats()
+        if not first:
+            self.cache.load.trust(changed)
         result = render_project(self.project, BuildOptions(build_date=build_date(), draft=self.draft), self.cache)
         problems = tuple(result.problems.sorted())
         if result.site is None or result.problems.has_errors():
@@ -448,14 +451,14 @@ class PreviewServer:
     # -- building
 
     def first_build(self) -> BuildReport:
-        report = self._build()
+        report = self._build(None, first=True)
         self._apply(report, announce=False)
         return report
 
-    def _build(self) -> BuildReport:
+    def _build(self, changed: set[str] | None, first: bool = False) -> BuildReport:
         """A rebuild; a bug in site-builder is shown like a content problem, and the server stays up."""
         try:
-            return self.builder.build()
+            return self.builder.build(changed, first=first)
         except Exception as exc:  # noqa: BLE001 - the preview must survive to show it
             bug = Problem(Position("site-builder"), f"internal error: {type(exc).__name__}: {exc}", hint="a bug in site-builder, not in your content; run 'site-builder --debug build' for the traceback and report it")
             return BuildReport(False, (bug,), self.state.base_path)
@@ -482,8 +485,9 @@ class PreviewServer:
         self._building = True
         try:
             while self._pending and self._timer is None:
-                self._pending = set()
-                report = await self._loop.run_in_executor(self._executor, self._build)
+                changed, self._pending = self._pending, set()
+                exhaustive = self.watcher is not None and self.watcher.exhaustive
+                report = await self._loop.run_in_executor(self._executor, self._build, changed if exhaustive else None)
                 self._apply(report, announce=True)
         finally:
             self._building = False

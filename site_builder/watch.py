@@ -25,6 +25,7 @@ OnChange = Callable[[set[str]], None]
 
 
 class Watcher(Protocol):
+    exhaustive: bool  # reports every changed path, so a rebuild may trust it (LoadMemo.trust)
     name: str
 
     def start(self, on_change: OnChange) -> None: ...
@@ -44,6 +45,7 @@ class EventWatcher:
     """
 
     name = "events"
+    exhaustive = True
 
     def __init__(self, roots: Iterable[Path]) -> None:
         from watchdog.observers import Observer  # imported here: only serve needs it
@@ -115,6 +117,7 @@ class ScanWatcher:
     """Compares ``stat()`` of every file under ``roots`` every ``interval`` seconds."""
 
     name = "scan"
+    exhaustive = True
 
     def __init__(self, roots: Iterable[Path], interval: float = 0.1) -> None:
         self.roots = tuple(Path(r).resolve() for r in roots)
@@ -147,6 +150,7 @@ class LivereloadWatcher:
     """livereload's own ``Watcher``, polled every 800 ms as ``livereload.Server`` does (for comparison)."""
 
     name = "livereload"
+    exhaustive = False  # livereload's examine() names the first changed file only
     INTERVAL = 0.8  # livereload.handlers.LiveReloadHandler.start_tasks
 
     def __init__(self, roots: Iterable[Path]) -> None:
