@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -251,3 +252,102 @@ def test_reads_are_listed_readably(project: Path) -> None:
     reads = set(iter_reads(closure))
     assert "app" in reads and "?ctx.edition.apps" in reads
     assert not any(r.startswith(("edition.sections", "sections")) for r in reads)
+
+
+# ------------------------------------------------------------------------------------ trusting the watcher (serve)
+
+
+def watched_build(project: Path, cache: BuildCache, changed: set[Path] | None) -> dict[str, bytes]:
+    """A rebuild as serve does it: told by the watcher which paths changed since the last build."""
+    cache.reset_stats()
+    cache.load.trust(None if changed is None else {str(path) for path in changed})
+    result = render_project(project, OPTIONS, cache)
+    assert result.site is not None, [str(p) for p in result.problems.errors]
+    return result.site.files
+
+
+def test_a_trusted_rebuild_touches_only_what_the_watcher_names_and_matches_a_clean_build(released: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = released
+    cache = BuildCache()
+    incremental(project, cache)
+    section = sorted((project / "content/policy").glob("*.md"))[0]
+    section.write_text(section.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    touched: list[str] = []
+
+    def recording(real):  # noqa: ANN001, ANN202
+        def call(path, *args, **kwargs):  # noqa: ANN001, ANN202
+            touched.append(os.fspath(path) if not isinstance(path, int) else "")
+            return real(path, *args, **kwargs)
+
+        return call
+
+    for name in ("stat", "lstat", "listdir", "scandir", "open"):
+        monkeypatch.setattr(os, name, recording(getattr(os, name)))
+    after = watched_build(project, cache, {section})
+    monkeypatch.undo()
+    untouched = (str(project / "content/releases"), str(project / "content/apps"), str(project / "content/releases.lock"))
+    assert touched and not [path for path in touched if path.startswith(untouched)]  # no frozen file, no app, not the lock
+    assert str(section) in touched
+    assert b"One more sentence." in after["index.html"]
+    assert after == clean(project)
+
+
+@pytest.fixture
+def released(tmp_path: Path) -> Path:
+    """A copy of the default content: release 1.0, frozen and locked, plus the working copy."""
+    target = (tmp_path / "released").resolve()
+    shutil.copytree(REPO_ROOT / "content", target / "content")
+    return target
+
+
+def test_unchanged_releases_and_apps_come_back_as_the_same_objects(released: Path) -> None:
+    project = released
+    memo = LoadMemo()
+    from site_builder.load import load_project
+
+    before = load_project(project, Problems(), memo)
+    section = sorted((project / "content/policy").glob("*.md"))[0]
+    section.write_text(section.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    memo.trust({str(section)})
+    after = load_project(project, Problems(), memo)
+    assert before is not None and after is not None and before.releases
+    assert after.releases is before.releases
+    assert after.working.apps is before.working.apps
+    assert after.working.sections is not before.working.sections
+
+
+def test_a_tampered_frozen_file_named_by_the_watcher_fails_the_rebuild(released: Path) -> None:
+    project = released
+    cache = BuildCache()
+    incremental(project, cache)
+    frozen = sorted((project / "content/releases").rglob("*.md"))[0]
+    frozen.write_text(frozen.read_text(encoding="utf-8") + "\nA sentence added later.\n", encoding="utf-8")
+    cache.load.trust({str(frozen)})
+    result = render_project(project, OPTIONS, cache)
+    messages = [f"{p.position.path}: {p.message}" for p in result.problems.errors]
+    assert result.site is None and any("was changed after release" in m and frozen.name in m for m in messages), messages
+
+
+def test_a_symbolic_link_created_while_serving_is_refused(project: Path) -> None:
+    project = project.resolve()
+    cache = BuildCache()
+    incremental(project, cache)
+    link = project / "content/policy/99-secrets.md"
+    link.symlink_to("/etc/hostname")
+    cache.load.trust({str(link)})
+    result = render_project(project, OPTIONS, cache)
+    assert result.site is None
+    assert [p.position.path for p in result.problems.errors] == ["content/policy/99-secrets.md"]
+    cache.load.trust(set())  # nothing changed since: the link is still there and still refused
+    assert render_project(project, OPTIONS, cache).site is None
+    link.unlink()
+    assert watched_build(project, cache, {link}) == clean(project)
+
+
+def test_when_the_watcher_cannot_say_what_changed_every_file_is_checked(project: Path) -> None:
+    project = project.resolve()
+    cache = BuildCache()
+    watched_build(project, cache, set())
+    edit(project / "content/apps/status-timer/app.yaml", "Shows, in the context panel", "Shows, in the side panel")
+    assert watched_build(project, cache, None) == clean(project)
+    assert cache.load.loaded == [str(project / "content/apps/status-timer")]
