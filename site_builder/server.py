@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import html
-import ipaddress
 import mimetypes
 import os
 import re
@@ -47,14 +46,12 @@ from tornado.ioloop import IOLoop
 from .dates import build_date
 from .errors import Position, Problem
 from .incremental import BuildCache, changed_files
+from .addresses import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from .pipeline import BuildOptions, render_project
 from .theme import default_theme_dir
 from .watch import ScanWatcher, Watcher, make_watcher
 from .write import is_safe_output_path
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 PREVIEW_CSS_PATH = "/_site-builder/preview.css"
 WATCHED = ("content", "templates", "static")
 
@@ -310,18 +307,7 @@ def host_allowed(host_header: str, bound_host: str) -> bool:
     if not is_loopback(bound_host):
         return True
     name = urlsplit(f"//{host_header}").hostname or ""
-    return name in LOOPBACK_NAMES or _is_loopback_ip(name)
-
-
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_NAMES or _is_loopback_ip(host)
-
-
-def _is_loopback_ip(name: str) -> bool:
-    try:
-        return ipaddress.ip_address(name.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(name)
 
 
 def _read(file: str) -> bytes | None:

@@ -370,13 +370,22 @@ def test_a_burst_of_changes_is_one_rebuild_and_changes_during_a_build_one_more(t
     class CountingBuilder:
         calls = 0
         seconds = 0.0
+        told: list[set[str] | None] = []
 
-        def build(self) -> BuildReport:
+        def build(self, changed: set[str] | None = None, *, first: bool = False) -> BuildReport:
             CountingBuilder.calls += 1
+            CountingBuilder.told.append(changed)
             time.sleep(self.seconds)
             return BuildReport(True, (), "/", changed=("index.html",))
 
+    class ExhaustiveWatcher:
+        exhaustive = True
+
+        def stop(self) -> None:
+            pass
+
     server.builder = CountingBuilder()  # type: ignore[assignment]
+    server.watcher = ExhaustiveWatcher()  # type: ignore[assignment]
 
     async def scenario() -> None:
         from tornado.ioloop import IOLoop
@@ -393,6 +402,8 @@ def test_a_burst_of_changes_is_one_rebuild_and_changes_during_a_build_one_more(t
         server._changed({"content/b.md"})
         await asyncio.sleep(1.5)
         assert CountingBuilder.calls == 3
+        # each rebuild is told every path that changed since the one before (LoadMemo.trust)
+        assert CountingBuilder.told == [{f"content/policy/{index:02d}-x.md" for index in range(20)}, {"content/site.yaml"}, {"content/a.md", "content/b.md"}]
 
     try:
         asyncio.run(scenario())
