@@ -49,7 +49,7 @@ from jinja2 import nodes
 
 from .errors import Problem, Problems
 from .memo import IdentityMemo
-from .render import Page, RenderContext, make_environment, page_variables, render_page
+from .render import DERIVED_VARIABLES, FragmentStore, Page, RenderContext, derived_inputs, make_environment, page_variables, render_page
 from .theme import Theme
 
 T = TypeVar("T")
@@ -451,7 +451,11 @@ class TemplateInfo:
 
 
 def analyse_template(environment: jinja2.Environment, source: str) -> TemplateInfo:
-    """The templates and variable paths one template's syntax tree names (an over-approximation)."""
+    """The templates and variable paths one template's syntax tree names (an over-approximation).
+
+    A call ``fragment('_row.html', app=app)`` (render.fragment) names '_row.html' as an include
+    does, and reads its values; a fragment named by an expression makes the template dynamic.
+    """
     tree = environment.parse(source)
     references: list[str] = []
     reads: set[Read] = set()
@@ -484,6 +488,13 @@ def analyse_template(environment: jinja2.Environment, source: str) -> TemplateIn
                 dynamic = True
             else:
                 references.extend(names)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "fragment" and "fragment" not in local:
+            # render.fragment('name', **values) draws template 'name': a reference; its values are read below like any argument
+            first = node.args[0] if node.args else None
+            if isinstance(first, nodes.Const) and isinstance(first.value, str):
+                references.append(first.value)
+            else:
+                dynamic = True
         if isinstance(node, (nodes.Macro, nodes.CallBlock)):
             for child in node.iter_child_nodes(exclude=("body",)):
                 visit(child, local)  # defaults and the call are evaluated outside
@@ -606,7 +617,8 @@ class RenderCache:
     ``renderer(environment, ctx)``, whose result renders one page (or reuses it).
     """
 
-    def __init__(self, *, salt: str | None = None, entries: Mapping[str, CacheEntry] | None = None) -> None:
+    def __init__(self, *, salt: str | None = None, entries: Mapping[str, CacheEntry] | None = None, keep_fragments: bool = False) -> None:
+        """``keep_fragments``: for a process that builds again and again (serve); one build would only pay their memory."""
         self.salt = code_fingerprint() if salt is None else salt
         self._pages: dict[str, CacheEntry] = dict(entries or {})
         self._analyses: dict[bytes, TemplateInfo] = {}
@@ -614,6 +626,8 @@ class RenderCache:
         self._bytecode = _MemoryBytecodeCache()
         self._fingerprints = Fingerprinter()
         self._groups = _GroupDigests()
+        # one Fingerprinter for page keys and fragment keys: the apps both hash are hashed once
+        self._fragments = FragmentStore(self._fingerprints) if keep_fragments else None
         self.stats = RenderStats()
 
     def entries(self) -> dict[str, CacheEntry]:
@@ -621,7 +635,7 @@ class RenderCache:
         return dict(self._pages)
 
     def environment(self, theme: Theme) -> jinja2.Environment:
-        return make_environment(theme, self._bytecode)
+        return make_environment(theme, self._bytecode, self._fragments)
 
     def renderer(self, environment: jinja2.Environment, ctx: RenderContext) -> Callable[[Page], bytes]:
         """Start a build: returns ``render(page) -> bytes``; pages not rendered in it are forgotten after it."""
@@ -708,10 +722,14 @@ class _Session:
         variables = page_variables(self.ctx, page)
         h = _new_hash(self.cache.salt.encode() + b"\0page\0")
         h.update(f"{page.path}\0{page.template}\0{page.root_relative}\0".encode() + closure.digest)
+        h.update(derived_inputs(self.ctx, page, variables["site"]).encode("utf-8", "surrogatepass"))
         environment_globals = self.environment.globals
         groups = self.cache._groups
+        context = page.context
         try:
             for root, reads in closure.by_root:
+                if root in DERIVED_VARIABLES and root not in context:
+                    continue  # hashed by its inputs above
                 value = variables.get(root, _ABSENT)
                 if value is _ABSENT:
                     value = environment_globals.get(root, _ABSENT)

@@ -7,6 +7,8 @@ Page generators (``site_builder/pages/*.py``) say which pages exist; this module
 
 from __future__ import annotations
 
+import hashlib
+import types
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -14,15 +16,18 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
 import jinja2
+import jinja2.compiler
+import jinja2.runtime
+from markupsafe import Markup, escape
 
 from .dates import long_date
 from .headers import REFERRER_POLICY, content_security_policy
 from .memo import IdentityMemo
-from .model import Edition, Project, Release
+from .model import Edition, Project, Release, Site
 from .theme import Theme
 
 if TYPE_CHECKING:  # the serve/warm-build cache; render works without it
-    from .incremental import RenderCache
+    from .incremental import Fingerprinter, RenderCache, TemplateInfo
 
 
 @dataclass(frozen=True)
@@ -83,13 +88,17 @@ def relative_url(from_path: str, target: str) -> str:
     Directory targets end in ``/`` and are linked as ``.../index.html`` so that a folder opened
     from disk (``file://``) follows them too.
     """
+    return prefixed_url("../" * from_path.count("/"), target)
+
+
+def prefixed_url(up: str, target: str) -> str:
+    """``relative_url`` from any page whose way up to the site root is ``up`` ("../../"): links depend on that alone."""
     if target.startswith(("#", "mailto:", "https:")):
         return target
     path, _, fragment = target.partition("#")
     if path == "" or path.endswith("/"):
         path += "index.html"
-    prefix = "../" * from_path.count("/")
-    return prefix + path + (f"#{fragment}" if fragment else "")
+    return up + path + (f"#{fragment}" if fragment else "")
 
 
 def root_relative_url(base_url: str, target: str) -> str:
@@ -105,8 +114,236 @@ def absolute_url(base_url: str, target: str) -> str:
     return base_url + path
 
 
-def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None = None) -> jinja2.Environment:
-    environment = jinja2.Environment(
+try:  # markupsafe's C escaper, which returns text; markupsafe.escape wraps each value in a new Markup
+    from markupsafe._speedups import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - markupsafe without its C extension
+    def _escape_str(text: str) -> str:
+        return str(escape(text))
+
+
+def escape_output(value: Any) -> str:
+    """``markupsafe.escape(value)`` as the text a page gets: the same characters, found faster.
+
+    Every ``{{ value }}`` of a page is escaped and then joined into the page, so the Markup object
+    that ``escape`` builds around each value is thrown away at once; building it costs a third
+    of the time of rendering an app page.
+    """
+    kind = type(value)
+    if kind is str:
+        return _escape_str(value)
+    if kind is Markup:  # a macro's output: escape(markup) is the markup itself
+        return value
+    if kind is int:  # digits need no escaping
+        return str(value)
+    return escape(value)
+
+
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's compiler, but ``{{ value }}`` calls ``escape_output`` (via the environment) instead of ``escape``."""
+
+    def _output_child_pre(self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame, finalize: Any) -> None:
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
+            super()._output_child_pre(node, frame, finalize)
+            return
+        self.write("environment.escape_output(")
+        if finalize.src is not None:
+            self.write(finalize.src)
+
+
+_MARKABLE = (types.FunctionType, partial, jinja2.runtime.Macro)  # take the context only if marked so
+_PASS_CONTEXT = jinja2.pass_context(lambda: None).jinja_pass_arg  # type: ignore[attr-defined]
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, with a shorter way to call ``url``, macros, methods and ``fragment``.
+
+    ``Context.call`` finds whether a callable wants the context passed by two ``hasattr`` lookups,
+    which fail (slowly) for nearly every call a page makes; for a function, a partial, a macro or
+    a method the answer is an entry in its ``__dict__``, and a built-in method has none. Anything
+    else, and a context-taking call in a loop or block that set variables, goes Jinja's way.
+    """
+
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - Jinja's signature
+        kind = type(__obj)
+        if kind is types.BuiltinMethodType:
+            marked = None
+        elif kind is types.MethodType and type(__obj.__func__) is types.FunctionType:
+            marked = __obj.__func__.__dict__.get("jinja_pass_arg")
+        elif kind in _MARKABLE:
+            marked = __obj.__dict__.get("jinja_pass_arg")
+        else:
+            return super().call(__obj, *args, **kwargs)
+        loop_vars = kwargs.pop("_loop_vars", None)
+        block_vars = kwargs.pop("_block_vars", None)
+        if marked is _PASS_CONTEXT and not loop_vars and not block_vars:
+            args = (__self, *args)
+        elif marked is not None:
+            return super().call(__obj, *args, _loop_vars=loop_vars, _block_vars=block_vars, **kwargs)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
+
+
+class _Environment(jinja2.Environment):
+    """The site's Jinja environment: its templates compile to faster code with the same output."""
+
+    code_generator_class = _CodeGenerator
+    context_class = _Context
+    escape_output = staticmethod(escape_output)
+    fragments: FragmentStore | None = None  # set by make_environment
+
+    def make_globals(self, d: Mapping[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
+        """A template's globals as a plain dict, not Jinja's ChainMap over the environment's.
+
+        Every render copies them into its context, and copying a ChainMap costs more than a small
+        page; the environment's globals are all set before its first template is loaded (as Jinja
+        asks), so the copy taken here misses nothing.
+        """
+        return {**self.globals, **(d or {})}
+
+
+def names(items: Iterable[Any]) -> Markup:
+    """A table cell's list: the items escaped and joined by commas, or a muted "None" for no items.
+
+    A filter, not a macro, because an app page draws a dozen such cells and a macro call costs
+    more than the cell; ``names`` in _apps_macros.html is this filter, for templates that import it.
+    """
+    if not items:
+        return Markup('<span class="none">None</span>')
+    return Markup(", ".join(map(escape_output, items)))
+
+
+def justification(why: Any) -> Markup:
+    """Why an app needs a scope, a destination or a remote, or an "explain this" marker; a filter for the same reason as ``names``."""
+    return escape(why) if why else Markup("<em>Not explained yet.</em>")
+
+
+class FragmentStore:
+    """Fragments rendered in earlier builds, under a key that is a content hash of everything they depend on.
+
+    ``{{ fragment('_row.html', app=app) }}`` renders ``_row.html`` from the values given, the
+    page's ``url`` and the environment's globals, and nothing else; so its output is a pure
+    function of those values and of the template with every template it imports, and the key
+    hashes exactly these, by content (``incremental.Fingerprinter``). A page that repeats one row
+    per app then re-renders, after one app changed, that app's row only.
+
+    Kept between builds by whoever makes each build's environment (``make_environment(...,
+    fragments=store)``, which starts a new generation): a build keeps the fragments it used and
+    forgets those the build before it did not use, as ``Fingerprinter`` does.
+    """
+
+    def __init__(self, fingerprints: Fingerprinter | None = None) -> None:
+        from .incremental import Fingerprinter, Unfingerprintable  # incremental imports this module
+
+        self._unfingerprintable = Unfingerprintable
+        self._owns_fingerprints = fingerprints is None  # a shared Fingerprinter's generations are its owner's
+        self.fingerprints = Fingerprinter() if fingerprints is None else fingerprints
+        self._current: dict[bytes, Markup] = {}
+        self._previous: dict[bytes, Markup] = {}
+        self._closures: dict[str, bytes | None] = {}  # template name -> hash of its sources, for this build
+        self._analyses: dict[bytes, TemplateInfo] = {}  # source hash -> what the template names; one more per template edit
+        self.rendered = 0  # fragments rendered afresh in this build
+        self.reused = 0
+
+    def next_generation(self) -> None:
+        """Start a build: template sources are read again, and fragments the last build did not use are forgotten."""
+        self._previous, self._current = self._current, {}
+        self._closures = {}
+        self.rendered = self.reused = 0
+        if self._owns_fingerprints:
+            self.fingerprints.next_generation()
+
+    def render(self, environment: jinja2.Environment, name: str, values: dict[str, Any]) -> Markup:
+        key = self._key(environment, name, values)
+        if key is not None:
+            known = self._current.get(key)
+            if known is None:
+                known = self._previous.pop(key, None)
+                if known is not None:
+                    self._current[key] = known
+            if known is not None:
+                self.reused += 1
+                return known
+        result = render_fragment(environment, name, values)
+        self.rendered += 1
+        if key is not None:
+            self._current[key] = result
+        return result
+
+    def _key(self, environment: jinja2.Environment, name: str, values: dict[str, Any]) -> bytes | None:
+        """The fragment's key; None when it cannot be known (a template named by an expression, a value without a content hash)."""
+        closure = self._closures[name] if name in self._closures else self._closure(environment, name)
+        if closure is None:
+            return None
+        digest = self.fingerprints.digest
+        parts = [closure]
+        try:
+            for variable in sorted(values):  # names are identifiers and digests have one length: no ambiguity
+                parts += (variable.encode(), digest(values[variable]))
+        except self._unfingerprintable:
+            return None
+        return hashlib.blake2b(b"\0".join(parts), digest_size=16).digest()
+
+    def _closure(self, environment: jinja2.Environment, name: str) -> bytes | None:
+        """A hash of the template's source and of every template it names, as RenderCache hashes a page's closure."""
+        from .incremental import TemplateInfo, analyse_template
+
+        h = hashlib.blake2b(b"fragment\0", digest_size=16)
+        seen: list[str] = []
+        pending = [name]
+        result: bytes | None = None
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.append(current)
+            h.update(current.encode() + b"\0")
+            try:
+                source, _, _ = environment.loader.get_source(environment, current)  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                h.update(b"\0missing\0")  # rendering reports it
+                continue
+            digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            h.update(digest)
+            info = self._analyses.get(digest)
+            if info is None:
+                try:
+                    info = self._analyses[digest] = analyse_template(environment, source)
+                except jinja2.TemplateSyntaxError:
+                    info = self._analyses[digest] = TemplateInfo((), frozenset(), dynamic=True)  # rendering reports it
+            if info.dynamic:
+                break
+            pending.extend(info.references)
+        else:
+            result = h.digest()
+        self._closures[name] = result
+        return result
+
+
+def render_fragment(environment: jinja2.Environment, name: str, values: dict[str, Any]) -> Markup:
+    """Template ``name`` drawn from ``values`` and the environment's globals alone."""
+    return Markup(environment.get_template(name).render(values))
+
+
+@jinja2.pass_context
+def fragment(context: jinja2.runtime.Context, template_name: str, /, **values: Any) -> Markup:
+    """``{{ fragment('_row.html', app=app) }}``: the template drawn from these values and the page's ``url`` only.
+
+    The output is what ``{% with app=app %}{% include '_row.html' %}{% endwith %}`` would give if
+    the row read nothing else; with a FragmentStore, a fragment whose key is unchanged is reused.
+    """
+    url = context.resolve_or_missing("url")
+    variables = values if url is jinja2.runtime.missing else {"url": url, **values}
+    store = context.environment.fragments  # type: ignore[attr-defined]
+    if store is None:
+        return render_fragment(context.environment, template_name, variables)
+    return store.render(context.environment, template_name, variables)
+
+
+def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None = None, fragments: FragmentStore | None = None) -> jinja2.Environment:
+    """The Jinja environment of one build; ``fragments`` is the fragment memo kept between builds (none: no reuse)."""
+    environment = _Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         bytecode_cache=bytecode_cache,  # compiled templates kept between rebuilds by RenderCache
         autoescape=True,  # every template, whatever its file name
@@ -115,13 +352,33 @@ def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None =
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        cache_size=-1,  # a theme's few templates in a plain dict: Jinja's LRU cache locks and searches a list on every lookup
     )
+    for name, function in environment.filters.items():
+        if getattr(function, "jinja_async_variant", False):  # join, map, select...: their wrapper asks on every call whether the environment is async; ours never is
+            environment.filters[name] = function.__wrapped__
     environment.filters["long_date"] = long_date
     environment.filters["iso_date"] = lambda value: value.isoformat()
+    environment.filters["names"] = names
+    environment.filters["justification"] = justification
     # one definition for the <meta> fallback and the _headers file (site_builder/headers.py)
     environment.globals["content_security_policy"] = content_security_policy(meta=True)
     environment.globals["referrer_policy"] = REFERRER_POLICY
+    environment.globals["fragment"] = fragment
+    if fragments is not None:
+        fragments.next_generation()
+        environment.fragments = fragments
     return environment
+
+
+# variables page_variables computes from the page's own fields, ctx.draft and its site's base_url alone:
+# a cache key may hash those inputs instead of the values (RenderCache), unless page.context overrides them
+DERIVED_VARIABLES = frozenset({"page_path", "indexable", "canonical_url", "url", "absolute_url"})
+
+
+def derived_inputs(ctx: RenderContext, page: Page, site: Site) -> str:
+    """Everything ``DERIVED_VARIABLES`` are made from, but the page's path and root_relative (in every key)."""
+    return f"{page.canonical}\0{page.indexable}\0{ctx.draft}\0{site.base_url}\0"
 
 
 def page_variables(ctx: RenderContext, page: Page) -> dict[str, Any]:
@@ -138,7 +395,7 @@ def page_variables(ctx: RenderContext, page: Page) -> dict[str, Any]:
         "page_path": page.path,
         "indexable": page.indexable and not ctx.draft,
         "canonical_url": absolute_url(site.base_url, canonical),
-        "url": partial(root_relative_url, site.base_url) if page.root_relative else partial(relative_url, page.path),
+        "url": partial(root_relative_url, site.base_url) if page.root_relative else partial(prefixed_url, "../" * page.path.count("/")),
         "absolute_url": partial(absolute_url, site.base_url),
         **page.context,
     }
