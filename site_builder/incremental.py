@@ -49,7 +49,7 @@ from jinja2 import nodes
 
 from .errors import Problem, Problems
 from .memo import IdentityMemo
-from .render import DERIVED_VARIABLES, FragmentStore, Page, RenderContext, derived_inputs, make_environment, page_variables, render_page
+from .render import DERIVED_VARIABLES, FRAME_VARIABLES, FragmentStore, Page, RenderContext, derived_inputs, frame_variables, make_environment, render_page
 from .theme import Theme
 
 T = TypeVar("T")
@@ -228,6 +228,7 @@ class FileStates:
     def __init__(self) -> None:
         self._files: dict[str, _FileEntry] = {}
         self._trees: dict[str, bytes] = {}  # digest() results, reused while trusted
+        self.watched = False  # a watcher will report changes: remember every subtree's digest
         self.trusted = False
 
     def __getstate__(self) -> dict[str, Any]:  # a digest reused on trust is only as good as this process's watcher
@@ -246,40 +247,40 @@ class FileStates:
                     del store[key]
 
     def digest(self, path: Path) -> bytes:
-        key = str(path)
+        return self._digest(str(path))
+
+    def _digest(self, path: str) -> bytes:
+        """A folder's digest is made of its children's, so a trusted rebuild re-walks only changed subtrees."""
         if self.trusted:
-            known = self._trees.get(key)
+            known = self._trees.get(path)
             if known is not None:
                 return known
-        h = _new_hash(b"tree")
-        self._add(h, key, "")
-        result = self._trees[key] = h.digest()
-        return result
-
-    def _add(self, h: "hashlib._Hash", path: str, name: str) -> None:
         try:
             info = os.lstat(path)
         except FileNotFoundError:
-            h.update(f"missing:{name}\0".encode())
-            return
+            result = b"missing"
         except OSError as exc:
-            h.update(f"error:{name}:{exc.errno}\0".encode())
-            return
-        if stat.S_ISLNK(info.st_mode):
-            h.update(f"link:{name}:{os.readlink(path)}\0".encode())
-        elif stat.S_ISDIR(info.st_mode):
-            h.update(f"dir:{name}\0".encode())
-            try:
-                children = sorted(os.listdir(path))
-            except OSError as exc:
-                h.update(f"error:{exc.errno}\0".encode())
-                return
-            for child in children:
-                self._add(h, os.path.join(path, child), f"{name}/{child}")
-        elif stat.S_ISREG(info.st_mode):
-            h.update(f"file:{name}\0".encode() + self._file_digest(path, info))
+            result = f"error:{exc.errno}".encode()
         else:
-            h.update(f"other:{name}:{stat.S_IFMT(info.st_mode)}\0".encode())
+            if stat.S_ISLNK(info.st_mode):
+                result = b"link:" + os.fsencode(os.readlink(path))
+            elif stat.S_ISDIR(info.st_mode):
+                h = _new_hash(b"dir")
+                try:
+                    children = sorted(os.listdir(path))
+                except OSError as exc:
+                    h.update(f"error:{exc.errno}".encode())
+                else:
+                    for child in children:
+                        h.update(os.fsencode(child) + b"\0" + self._digest(os.path.join(path, child)) + b"\0")
+                result = h.digest()
+            elif stat.S_ISREG(info.st_mode):
+                result = b"file:" + self._file_digest(path, info)
+            else:
+                result = f"other:{stat.S_IFMT(info.st_mode)}".encode()
+        if self.watched:  # only a watcher's word makes a remembered digest worth reusing
+            self._trees[path] = result
+        return result
 
     def _file_digest(self, path: str, info: os.stat_result) -> bytes:
         signature = (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
@@ -327,9 +328,11 @@ class LoadMemo:
     Serve makes it ``trust`` its watcher (``FileStates``): then an unchanged folder costs a lookup.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, watched: bool = False) -> None:
+        """``watched``: a file watcher will say what changed before each build (``trust``)."""
         self._entries: dict[tuple[str, str], _LoadEntry] = {}
         self._files = FileStates()
+        self._files.watched = watched
         self._fingerprints = Fingerprinter()
         self.loaded: list[str] = []  # sources read afresh since reset_stats()
         self.reused: list[str] = []
@@ -626,6 +629,9 @@ class RenderCache:
         self._bytecode = _MemoryBytecodeCache()
         self._fingerprints = Fingerprinter()
         self._groups = _GroupDigests()
+        # path -> (page, closure, frame digest, key) of the last build and of the one running
+        self._page_keys: dict[str, tuple[Page, Closure, bytes, str]] = {}
+        self._page_keys_next: dict[str, tuple[Page, Closure, bytes, str]] = {}
         # one Fingerprinter for page keys and fragment keys: the apps both hash are hashed once
         self._fragments = FragmentStore(self._fingerprints) if keep_fragments else None
         self.stats = RenderStats()
@@ -641,6 +647,7 @@ class RenderCache:
         """Start a build: returns ``render(page) -> bytes``; pages not rendered in it are forgotten after it."""
         self._fingerprints.next_generation()
         self._groups.next_generation()
+        self._page_keys = self._page_keys_next
         self.stats = RenderStats()
         return _Session(self, environment, ctx).render
 
@@ -698,6 +705,9 @@ class _Session:
         self.closures: dict[str, Closure | None] = {}
         self.pages: dict[str, CacheEntry] = {}
         cache._pages, self.previous = self.pages, cache._pages
+        self.frames: dict[tuple[int, int, frozenset[str]], tuple[Any, bytes]] = {}
+        self.page_keys: dict[str, tuple[Page, Closure, bytes, str]] = {}  # this build's, for the next
+        cache._page_keys_next = self.page_keys
 
     def render(self, page: Page) -> bytes:
         key = self.key(page)
@@ -713,35 +723,66 @@ class _Session:
         return data
 
     def key(self, page: Page) -> str | None:
-        """The page's cache key, or None when it cannot be known (dynamic include, unhashable value)."""
+        """The page's cache key, or None when it cannot be known (dynamic include, unhashable value).
+
+        Three parts: the frame (values shared by the pages of one edition, hashed once per build
+        and closure), what page_variables derives from the page's own fields (hashed by those
+        fields), and ``page.context``. A page object made by the same generator from the same
+        objects as in the last build (memo.py), in the same frame, has the last build's key.
+        """
         if page.template not in self.closures:
             self.closures[page.template] = self.cache.closure(self.environment, page.template, self.sources)
         closure = self.closures[page.template]
         if closure is None:
             return None
-        variables = page_variables(self.ctx, page)
-        h = _new_hash(self.cache.salt.encode() + b"\0page\0")
-        h.update(f"{page.path}\0{page.template}\0{page.root_relative}\0".encode() + closure.digest)
-        h.update(derived_inputs(self.ctx, page, variables["site"]).encode("utf-8", "surrogatepass"))
-        environment_globals = self.environment.globals
-        groups = self.cache._groups
         context = page.context
+        edition = context.get("edition", self.ctx.edition)
+        overridden = FRAME_VARIABLES.intersection(context) if context else frozenset()
         try:
+            frame = self.frame_digest(closure, edition, overridden)
+            known = self.cache._page_keys.get(page.path)
+            if known is not None and known[0] is page and known[1] is closure and known[2] == frame:
+                self.page_keys[page.path] = known
+                return known[3]
+            site = context["site"] if "site" in context else edition.site
+            h = _new_hash(self.cache.salt.encode() + b"\0page\0")
+            h.update(f"{page.path}\0{page.template}\0{page.root_relative}\0".encode() + closure.digest + frame)
+            h.update(derived_inputs(self.ctx, page, site).encode("utf-8", "surrogatepass"))
+            groups = self.cache._groups
             for root, reads in closure.by_root:
-                if root in DERIVED_VARIABLES and root not in context:
-                    continue  # hashed by its inputs above
-                value = variables.get(root, _ABSENT)
-                if value is _ABSENT:
-                    value = environment_globals.get(root, _ABSENT)
-                    if value is _ABSENT:  # a name the template binds itself, or undefined
-                        h.update(_UNDEFINED)
-                        continue
-                h.update(groups.digest(value, reads, self.reads_digest))
+                if root in context:
+                    h.update(groups.digest(context[root], reads, self.reads_digest))
         except Unfingerprintable:
             return None
         except Exception:  # a property that fails here fails in the render too, which reports it
             return None
-        return h.hexdigest()
+        key = h.hexdigest()
+        self.page_keys[page.path] = (page, closure, frame, key)
+        return key
+
+    def frame_digest(self, closure: Closure, edition: Any, overridden: frozenset[str]) -> bytes:
+        """What ``closure`` reads from everything but ``page.context`` and the derived variables."""
+        memo = (id(closure), id(edition), overridden)
+        known = self.frames.get(memo)
+        if known is not None:
+            return known[1]
+        frame = frame_variables(self.ctx, edition)
+        environment_globals = self.environment.globals
+        h = _new_hash(b"frame")
+        h.update(f"{self.ctx.draft}\0{edition.site.base_url}\0".encode("utf-8", "surrogatepass"))  # read by the derived variables
+        for root, reads in closure.by_root:
+            if root in overridden or root in DERIVED_VARIABLES:
+                continue  # from page.context (hashed per page), or hashed by their inputs
+            value = frame.get(root, _ABSENT)
+            if value is _ABSENT:
+                value = environment_globals.get(root, _ABSENT)
+            if value is _ABSENT:  # a name the template binds itself, or undefined
+                h.update(root.encode() + _UNDEFINED)
+            else:
+                h.update(self.cache._groups.digest(value, reads, self.reads_digest))
+        digest = h.digest()
+        self.frames[memo] = (edition, digest)  # holds the edition, so its id is not reused in this build
+        return digest
 
     def reads_digest(self, root: Any, reads: tuple[Read, ...]) -> bytes:
         """One hash of what ``reads`` find starting from ``root``."""

@@ -381,17 +381,21 @@ def derived_inputs(ctx: RenderContext, page: Page, site: Site) -> str:
     return f"{page.canonical}\0{page.indexable}\0{ctx.draft}\0{site.base_url}\0"
 
 
+def frame_variables(ctx: RenderContext, edition: Edition) -> dict[str, Any]:
+    """The variables every page of ``edition`` shares in one build (RenderCache hashes them once per build)."""
+    return {"ctx": ctx, "project": ctx.project, "draft": ctx.draft, "site": edition.site, "edition": edition}
+
+
+FRAME_VARIABLES = frozenset({"ctx", "project", "draft", "site", "edition"})
+
+
 def page_variables(ctx: RenderContext, page: Page) -> dict[str, Any]:
     """Everything a page's template can read; plain values and partials, so RenderCache can fingerprint them."""
     edition: Edition = page.context.get("edition", ctx.edition)
     site = edition.site
     canonical = page.canonical or page.path
     return {
-        "ctx": ctx,
-        "project": ctx.project,
-        "draft": ctx.draft,
-        "site": site,
-        "edition": edition,
+        **frame_variables(ctx, edition),
         "page_path": page.path,
         "indexable": page.indexable and not ctx.draft,
         "canonical_url": absolute_url(site.base_url, canonical),

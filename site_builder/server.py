@@ -45,7 +45,7 @@ from tornado.ioloop import IOLoop
 
 from .dates import build_date
 from .errors import Position, Problem
-from .incremental import BuildCache, RenderCache, changed_files
+from .incremental import BuildCache, LoadMemo, RenderCache, changed_files
 from .addresses import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from .pipeline import BuildOptions, render_project
 from .theme import default_theme_dir
@@ -111,7 +111,7 @@ class PreviewBuilder:
         self.project = project.resolve()  # the watcher reports resolved paths; the load memo must name files alike
         self.out = out
         self.draft = draft
-        self.cache = BuildCache(render=RenderCache(keep_fragments=True))
+        self.cache = BuildCache(load=LoadMemo(watched=True), render=RenderCache(keep_fragments=True))
         self.files: dict[str, bytes] = {}
         self.base_path = "/"
 

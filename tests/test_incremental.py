@@ -268,7 +268,7 @@ def watched_build(project: Path, cache: BuildCache, changed: set[Path] | None) -
 
 def test_a_trusted_rebuild_touches_only_what_the_watcher_names_and_matches_a_clean_build(released: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = released
-    cache = BuildCache()
+    cache = BuildCache(load=LoadMemo(watched=True))
     incremental(project, cache)
     section = sorted((project / "content/policy").glob("*.md"))[0]
     section.write_text(section.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
@@ -302,7 +302,7 @@ def released(tmp_path: Path) -> Path:
 
 def test_unchanged_releases_and_apps_come_back_as_the_same_objects(released: Path) -> None:
     project = released
-    memo = LoadMemo()
+    memo = LoadMemo(watched=True)
     from site_builder.load import load_project
 
     before = load_project(project, Problems(), memo)
