@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import date
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .dates import long_date
+from .memo import IdentityMemo, call, each
 from .model import Edition, Section, Site
 
 if TYPE_CHECKING:
@@ -242,8 +244,11 @@ class SectionChange:
         return sum(1 for b in self.blocks if b.op != EQUAL)
 
 
-def diff_sections(old: tuple[Section, ...], new: tuple[Section, ...]) -> tuple[tuple[SectionChange, ...], int]:
-    """Changes in reading order (removed sections where they were), and how many sections are unchanged."""
+def diff_sections(old: tuple[Section, ...], new: tuple[Section, ...], memo: IdentityMemo | None = None) -> tuple[tuple[SectionChange, ...], int]:
+    """Changes in reading order (removed sections where they were), and how many sections are unchanged.
+
+    ``memo`` reuses each section's blocks and each pair's changes while the sections are the same objects.
+    """
     old_by = {s.anchor: s for s in old}
     new_by = {s.anchor: s for s in new}
     common_old = [s.anchor for s in old if s.anchor in new_by]
@@ -258,23 +263,40 @@ def diff_sections(old: tuple[Section, ...], new: tuple[Section, ...]) -> tuple[t
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         for section in old[i1:i2] if tag in ("delete", "replace") else ():
             if section.anchor not in new_by:
-                blocks = tuple(BlockChange(DELETE, b.kind, (Span(DELETE, b.text),)) for b in html_blocks(section.body_html))
-                changes.append(SectionChange(section.anchor, REMOVED, section.title, section.title, (), section.group, "", False, blocks))
+                changes.append(call(memo, _removed_section, section, memo))
         for section in new[j1:j2]:
             before = old_by.get(section.anchor)
             if before is None:
-                blocks = tuple(BlockChange(INSERT, b.kind, (Span(INSERT, b.text),)) for b in html_blocks(section.body_html))
-                changes.append(SectionChange(section.anchor, ADDED, section.title, "", (), "", section.group, False, blocks))
+                changes.append(call(memo, _added_section, section, memo))
                 continue
             moved = section.anchor not in in_place
-            same_body = before.body_html == section.body_html
-            if same_body and before.title == section.title and before.group == section.group and not moved:
-                unchanged += 1
-                continue
-            blocks = () if same_body else diff_blocks(html_blocks(before.body_html), html_blocks(section.body_html))
-            title_spans = word_diff(before.title, section.title) if before.title != section.title else ()
-            changes.append(SectionChange(section.anchor, CHANGED, section.title, before.title, title_spans, before.group, section.group, moved, blocks))
+            if before is section or (before.body_html == section.body_html and before.title == section.title and before.group == section.group):
+                if not moved:
+                    unchanged += 1
+                    continue
+            changes.append(call(memo, _changed_section, before, section, moved, memo))
     return tuple(changes), unchanged
+
+
+def _blocks_of(section: Section, memo: IdentityMemo | None) -> tuple[Block, ...]:
+    return call(memo, html_blocks, section.body_html)  # by text: a release's unchanged section is parsed once
+
+
+def _removed_section(section: Section, memo: IdentityMemo | None) -> SectionChange:
+    blocks = tuple(BlockChange(DELETE, b.kind, (Span(DELETE, b.text),)) for b in _blocks_of(section, memo))
+    return SectionChange(section.anchor, REMOVED, section.title, section.title, (), section.group, "", False, blocks)
+
+
+def _added_section(section: Section, memo: IdentityMemo | None) -> SectionChange:
+    blocks = tuple(BlockChange(INSERT, b.kind, (Span(INSERT, b.text),)) for b in _blocks_of(section, memo))
+    return SectionChange(section.anchor, ADDED, section.title, "", (), "", section.group, False, blocks)
+
+
+def _changed_section(before: Section, section: Section, moved: bool, memo: IdentityMemo | None) -> SectionChange:
+    same_body = before.body_html == section.body_html
+    blocks = () if same_body else diff_blocks(_blocks_of(before, memo), _blocks_of(section, memo))
+    title_spans = word_diff(before.title, section.title) if before.title != section.title else ()
+    return SectionChange(section.anchor, CHANGED, section.title, before.title, title_spans, before.group, section.group, moved, blocks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,15 +451,20 @@ def scope_rows(app: "App") -> tuple[ScopeRow, ...]:
 def destinations(app: "App") -> tuple[Destination, ...]:
     """Egress entries and remote back ends, each address once per kind, in the app model's order."""
     found: dict[tuple[str, str], Destination] = {}
+    for kind, address, end_user_data, category in _destination_items(app):
+        found.setdefault((kind, address), Destination(kind, address, end_user_data, category))
+    return tuple(found.values())
+
+
+def _destination_items(app: "App") -> Iterator[tuple[str, str, bool, str]]:
     for row in _rows(app, "egress"):
         kind = getattr(row, "kind_label", "") or getattr(row, "kind", "egress")
-        found.setdefault((kind, row.destination), Destination(kind, row.destination, bool(getattr(row, "end_user_data", True)), getattr(row, "category", "")))
+        yield kind, row.destination, bool(getattr(row, "end_user_data", True)), getattr(row, "category", "")
     for row in _rows(app, "remotes"):
         remote = row.remote
         for region, url in getattr(remote, "base_urls", ()):
             kind = f"remote back end {remote.key}" + (f" ({region})" if region and region != "default" else "")
-            found.setdefault((kind, url), Destination(kind, url, bool(getattr(remote, "may_store_eud", True)), ""))
-    return tuple(found.values())
+            yield kind, url, bool(getattr(remote, "may_store_eud", True)), ""
 
 
 def content_relaxations(app: "App") -> tuple[str, ...]:
@@ -460,9 +487,38 @@ def _added_removed(old: Iterable, new: Iterable, key: Callable = lambda x: x) ->
     return tuple(x for x in new if key(x) not in old_keys), tuple(x for x in old if key(x) not in new_keys)
 
 
+def visible(app: "App") -> tuple:
+    """Everything of an app that ``diff_app`` compares, as plain values (the model's own fields).
+
+    Two apps with equal ``visible`` have no change to show, so most pairs are settled by one tuple
+    comparison instead of a diff (a release's 1,000 apps against the next release's).
+    """
+    verdict = app.verdict
+    return (
+        app.name,
+        app.summary,
+        app.retention,
+        app.data_stored,
+        app.data_processed,
+        tuple(map(_SCOPE_FIELDS, app.permissions)),
+        tuple(map(_EGRESS_FIELDS, app.egress)),
+        tuple((row.remote.key, row.remote.base_urls, row.remote.may_store_eud) for row in app.remotes) if app.remotes else (),
+        tuple(map(_CONTENT_FIELDS, app.manifest.content)),
+        verdict.eligible,
+        tuple(reason.text for reason in verdict.reasons),
+    )
+
+
+# what diff_app compares of each row: scopes by name and impersonation (not their wording), destinations
+# by kind and address and then every field, content relaxations as text
+_SCOPE_FIELDS = attrgetter("scope", "allow_impersonation")
+_EGRESS_FIELDS = attrgetter("kind_label", "kind", "destination", "end_user_data", "category")
+_CONTENT_FIELDS = attrgetter("directive", "value")
+
+
 def diff_app(old: "App | None", new: "App | None") -> AppChange | None:
     """None when nothing a reader can see changed."""
-    if old is None and new is None:
+    if old is None and new is None or old is new:
         return None
     status = ADDED if old is None else REMOVED if new is None else CHANGED
     old_scopes = scope_rows(old) if old else ()
@@ -523,13 +579,42 @@ def _texts(app: "App | None", name: str) -> tuple[str, ...]:
     return tuple(getattr(app, name, ()) or ()) if app else ()
 
 
-def diff_apps(old: tuple["App", ...], new: tuple["App", ...]) -> tuple[tuple[AppChange, ...], int]:
-    """Changes by slug in alphabetical order, and how many apps are unchanged."""
-    old_by = {a.slug: a for a in old}
-    new_by = {a.slug: a for a in new}
+def diff_apps(old: tuple["App", ...], new: tuple["App", ...], memo: IdentityMemo | None = None) -> tuple[tuple[AppChange, ...], int]:
+    """Changes by slug in alphabetical order, and how many apps are unchanged.
+
+    With ``memo``, each new app's change is reused while it and the old edition's apps are the same
+    objects: after one edit to the working copy, its diff with the latest release costs one look-up per app.
+    """
+    old_by = call(memo, apps_by_slug, old)
+    new_slugs = {app.slug for app in new}
+    if len(old_by) != len(old) or len(new_slugs) != len(new):  # not from the loader: slugs there are folder names
+        return _diff_apps_by_slug(old_by, {a.slug: a for a in new})
+    changes = [change for change in each(memo, change_from, new, old_by, call(memo, visible_by_slug, old)) if change is not None]
+    changes += [change for slug, app in old_by.items() if slug not in new_slugs and (change := diff_app(app, None)) is not None]
+    changes.sort(key=lambda change: change.slug)
+    return tuple(changes), len(old_by.keys() | new_slugs) - len(changes)
+
+
+def apps_by_slug(apps: tuple["App", ...]) -> dict[str, "App"]:
+    return {app.slug: app for app in apps}
+
+
+def visible_by_slug(apps: tuple["App", ...]) -> dict[str, tuple]:
+    return {app.slug: visible(app) for app in apps}
+
+
+def change_from(app: "App", old_by: dict[str, "App"], old_visible: dict[str, tuple]) -> AppChange | None:
+    """What changed in ``app`` since the app of the same slug in ``old_by``; None when nothing a reader can see."""
+    before = old_by.get(app.slug)
+    if before is app or (before is not None and old_visible[app.slug] == visible(app)):
+        return None
+    return diff_app(before, app)
+
+
+def _diff_apps_by_slug(old_by: dict[str, "App"], new_by: dict[str, "App"]) -> tuple[tuple[AppChange, ...], int]:
     changes: list[AppChange] = []
     unchanged = 0
-    for slug in sorted(set(old_by) | set(new_by)):
+    for slug in sorted(old_by.keys() | new_by.keys()):
         change = diff_app(old_by.get(slug), new_by.get(slug))
         if change is None:
             unchanged += 1
@@ -563,7 +648,12 @@ class EditionDiff:
         return sum(1 for s in self.sections if s.status == status)
 
 
-def diff_editions(old: Edition, new: Edition) -> EditionDiff:
-    sections, unchanged_sections = diff_sections(old.sections, new.sections)
-    apps, unchanged_apps = diff_apps(old.apps, new.apps)
-    return EditionDiff(diff_facts(old.site, new.site), sections, unchanged_sections, apps, unchanged_apps)
+def diff_editions(old: Edition, new: Edition, memo: IdentityMemo | None = None) -> EditionDiff:
+    """``memo`` (build and serve) reuses the parts of the diff whose sections, apps or site are the same objects.
+
+    Generators call it as ``call(memo, diff_editions, old, new, memo)``: one diff per pair of
+    editions per build, shared by the changes page and the feed.
+    """
+    sections, unchanged_sections = diff_sections(old.sections, new.sections, memo)
+    apps, unchanged_apps = diff_apps(old.apps, new.apps, memo)
+    return EditionDiff(call(memo, diff_facts, old.site, new.site), sections, unchanged_sections, apps, unchanged_apps)

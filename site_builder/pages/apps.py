@@ -1,9 +1,15 @@
-"""The apps pages: /apps/ with every app at a glance, and /apps/<slug>/ for each app."""
+"""The apps pages: /apps/ with every app at a glance, and /apps/<slug>/ for each app.
+
+An app's page depends on that app only (its variables are ``app``; the frame reads the edition
+from ``ctx``), so with ``ctx.memo`` an unchanged app keeps its very Page object between rebuilds.
+"""
 
 from __future__ import annotations
 
 from typing import Iterator
 
+from ..apps import App
+from ..memo import call, each
 from ..render import Page, RenderContext
 
 
@@ -12,6 +18,13 @@ def app_pages(ctx: RenderContext) -> Iterator[Page]:
     apps = ctx.edition.apps
     if not apps:
         return
-    yield Page("apps/index.html", "apps.html", {"apps": apps})
-    for app in apps:
-        yield Page(f"apps/{app.slug}/index.html", "app.html", {"app": app, "apps": apps})
+    yield call(ctx.memo, apps_page, apps)
+    yield from each(ctx.memo, app_page, apps)
+
+
+def apps_page(apps: tuple[App, ...]) -> Page:
+    return Page("apps/index.html", "apps.html", {"apps": apps})
+
+
+def app_page(app: App) -> Page:
+    return Page(f"apps/{app.slug}/index.html", "app.html", {"app": app})

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from ..dates import long_date
 from ..diff import EditionDiff, diff_editions
+from ..memo import IdentityMemo, call
 from ..model import Release
 from ..render import Asset, RenderContext, absolute_url
 from .links import version_path
@@ -33,10 +34,17 @@ def timestamp(value: date) -> str:
 def feed_pages(ctx: RenderContext) -> Iterator[Asset]:
     releases = ctx.project.releases
     if releases:
-        yield Asset(FEED_PATH, atom_feed(ctx, releases))
+        yield call(ctx.memo, feed_asset, ctx.memo, *releases)
 
 
-def atom_feed(ctx: RenderContext, releases: tuple[Release, ...]) -> bytes:
+def feed_asset(memo: IdentityMemo | None, *releases: Release) -> Asset:
+    """The feed of ``releases``, oldest first; each release's changes are the ones its changes page shows (one diff per build)."""
+    changes = tuple(call(memo, diff_editions, previous.edition, release.edition, memo) for previous, release in zip(releases, releases[1:]))
+    return Asset(FEED_PATH, atom_feed(releases, changes))
+
+
+def atom_feed(releases: tuple[Release, ...], changes: tuple[EditionDiff, ...]) -> bytes:
+    """``changes[i]`` is what ``releases[i + 1]`` changed from ``releases[i]``."""
     latest = releases[-1]
     site = latest.edition.site  # the published site's identity, even in a draft preview
     base = site.base_url
@@ -58,12 +66,12 @@ def atom_feed(ctx: RenderContext, releases: tuple[Release, ...]) -> bytes:
     if site.copyright:
         lines.append(f"  <rights>{_esc(site.copyright)}</rights>")
     for index in reversed(range(len(releases))):
-        lines.extend(entry(base, releases[index], releases[index - 1] if index else None))
+        lines.extend(entry(base, releases[index], releases[index - 1] if index else None, changes[index - 1] if index else None))
     lines.append("</feed>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def entry(base: str, release: Release, previous: Release | None) -> list[str]:
+def entry(base: str, release: Release, previous: Release | None, changes: EditionDiff | None) -> list[str]:
     """One release: its permanent URL as id, its changes page as the link a reader follows."""
     page = absolute_url(base, version_path(release))
     lines = [
@@ -82,10 +90,10 @@ def entry(base: str, release: Release, previous: Release | None) -> list[str]:
     lines.append('    <content type="xhtml">')
     lines.append(f'      <div xmlns="{XHTML}">')
     lines.append(f"        <p>{_esc(release.summary)}</p>")
-    if previous is not None:
+    if previous is not None and changes is not None:
         lines.append(f"        <p>Changes from version {_esc(str(previous.version))}:</p>")
         lines.append("        <ul>")
-        lines.extend(f"          <li>{_esc(line)}</li>" for line in change_lines(diff_editions(previous.edition, release.edition)))
+        lines.extend(f"          <li>{_esc(line)}</li>" for line in change_lines(changes))
         lines.append("        </ul>")
     else:
         lines.append("        <p>The first published version.</p>")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..apps import App
+from ..memo import call
 from ..model import Edition, Release, Section
 from ..render import RenderContext, absolute_url
 
@@ -27,7 +28,11 @@ def app_path(app: App) -> str:
 
 
 def privacy_json_path(app: App) -> str:
-    return f"apps/{app.slug}/privacy-and-security.json"
+    return privacy_json_path_of(app.slug)
+
+
+def privacy_json_path_of(slug: str) -> str:
+    return f"apps/{slug}/privacy-and-security.json"
 
 
 def app_badge_path(app: App) -> str:
@@ -52,10 +57,11 @@ class SiteLinks:
 
     @classmethod
     def of(cls, ctx: RenderContext) -> "SiteLinks":
+        """The same object while its three values are the same: what is derived from it per app is reused."""
         base = ctx.edition.site.base_url
         release = None if ctx.draft else ctx.release
         section = find_section(ctx.edition, VULNERABILITY_ANCHOR)
-        return cls(base, release, absolute_url(base, f"#{section.anchor}") if section else "")
+        return call(ctx.memo, cls, base, release, absolute_url(base, f"#{section.anchor}") if section else "")
 
     def url(self, path: str) -> str:
         return absolute_url(self.base_url, path)

@@ -17,8 +17,11 @@ from typing import Iterator
 from ..apps import App
 from ..badges import Badge, badge_svg
 from ..dates import long_date
-from ..privacy import QUESTIONS, app_answers
+from ..memo import call, each
+from ..model import Contacts, Release
+from ..privacy import QUESTIONS
 from ..render import Asset, Page, RenderContext
+from .export import Answered, answered
 from .links import MARKETPLACE_PATH, POLICY_BADGE_PATH, SiteLinks, app_badge_path, privacy_json_path
 
 KIT_PAGE = MARKETPLACE_PATH + "index.html"
@@ -59,19 +62,18 @@ class AppKit:
     unanswered: tuple[tuple[str, str], ...]  # (field, question)
 
 
-def policy_badge(ctx: RenderContext) -> Badge:
-    """The policy badge, "Security policy | v1.0 · 1 July 2025"; a draft badge when nothing is released."""
-    if ctx.draft or ctx.release is None:
+def policy_badge(release: Release | None) -> Badge:
+    """The policy badge, "Security policy | v1.0 · 1 July 2025"; a draft badge when nothing is released (or in a draft build)."""
+    if release is None:
         return Badge("Security policy", "draft, not in effect", "warn")
-    return Badge("Security policy", f"v{ctx.release.version} \u00b7 {long_date(ctx.release.date)}", "ok")
+    return Badge("Security policy", f"v{release.version} \u00b7 {long_date(release.date)}", "ok")
 
 
 def app_badge(app: App) -> Badge:
     return Badge("Security & permissions", app.name, "info")
 
 
-def paste_links(app: App, ctx: RenderContext, links: SiteLinks) -> tuple[PasteLink, ...]:
-    contacts = ctx.edition.site.contacts
+def paste_links(app: App, contacts: Contacts, links: SiteLinks) -> tuple[PasteLink, ...]:
     rows = [
         PasteLink("Trust center", links.trust_center, links.trust_center, "Privacy & Security tab: link to your security policy; listing description"),
         PasteLink(f"{app.name}: permissions and data", links.app(app), links.app(app), "Listing description or documentation link"),
@@ -87,17 +89,38 @@ def paste_links(app: App, ctx: RenderContext, links: SiteLinks) -> tuple[PasteLi
     return tuple(rows)
 
 
-def app_kit(app: App, ctx: RenderContext, links: SiteLinks) -> AppKit:
+def app_kit(item: Answered, contacts: Contacts, links: SiteLinks) -> AppKit:
+    app = item.app
     badge = BadgeKit(app_badge(app), app_badge_path(app), links.url(app_badge_path(app)), links.app(app))
-    unanswered = tuple((field, QUESTIONS.get(field, field)) for field in app_answers(app).unanswered)
-    return AppKit(app, paste_links(app, ctx, links), badge, unanswered)
+    unanswered = tuple((field, QUESTIONS.get(field, field)) for field in item.answers.unanswered)
+    return AppKit(app, paste_links(app, contacts, links), badge, unanswered)
+
+
+def policy_kit(links: SiteLinks) -> BadgeKit:
+    """The policy badge of the build whose links these are (``links.release`` is None in a draft)."""
+    return BadgeKit(policy_badge(links.release), POLICY_BADGE_PATH, links.url(POLICY_BADGE_PATH), links.trust_center)
+
+
+def badge_asset(kit: BadgeKit) -> Asset:
+    return Asset(kit.path, badge_svg(kit.badge))
+
+
+def app_kit_files(item: Answered, contacts: Contacts, links: SiteLinks) -> tuple[AppKit, Asset]:
+    """What the kit derives from one app: its entry on the page and its badge."""
+    kit = app_kit(item, contacts, links)
+    return kit, Asset(kit.badge.path, badge_svg(kit.badge.badge))
+
+
+def kit_page(policy: BadgeKit, links: SiteLinks, *kits: AppKit) -> Page:
+    return Page(KIT_PAGE, "marketplace.html", {"policy_badge": policy, "kits": kits, "links": links}, indexable=False)
 
 
 def marketplace_pages(ctx: RenderContext) -> Iterator[Page | Asset]:
+    memo, apps = ctx.memo, ctx.edition.apps
     links = SiteLinks.of(ctx)
-    policy = BadgeKit(policy_badge(ctx), POLICY_BADGE_PATH, links.url(POLICY_BADGE_PATH), links.trust_center)
-    kits = tuple(app_kit(app, ctx, links) for app in ctx.edition.apps)
-    yield Asset(policy.path, badge_svg(policy.badge))
-    for kit in kits:
-        yield Asset(kit.badge.path, badge_svg(kit.badge.badge))
-    yield Page(KIT_PAGE, "marketplace.html", {"policy_badge": policy, "kits": kits, "links": links}, indexable=False)
+    policy = call(memo, policy_kit, links)
+    pairs = each(memo, app_kit_files, each(memo, answered, apps), ctx.edition.site.contacts, links)
+    kits, badges = tuple(zip(*pairs)) or ((), ())
+    yield call(memo, badge_asset, policy)
+    yield from badges
+    yield call(memo, kit_page, policy, links, *kits)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from itertools import groupby
 from typing import Iterator
 
-from ..model import Edition, Section
+from ..memo import call
+from ..model import Edition, Release, Section
 from ..render import Page, RenderContext
 
 
@@ -20,5 +21,13 @@ def policy_context(edition: Edition) -> dict:
 
 def policy_pages(ctx: RenderContext) -> Iterator[Page]:
     canonical = f"versions/{ctx.release.version}/" if ctx.release and not ctx.draft else ""
-    yield Page("index.html", "index.html", {**policy_context(ctx.edition), "release": None if ctx.draft else ctx.release}, canonical=canonical)
-    yield Page("404.html", "404.html", {}, indexable=False, root_relative=True)
+    yield call(ctx.memo, trust_page, ctx.edition, None if ctx.draft else ctx.release, canonical)
+    yield call(ctx.memo, not_found_page)
+
+
+def trust_page(edition: Edition, release: Release | None, canonical: str) -> Page:
+    return Page("index.html", "index.html", {**policy_context(edition), "release": release}, canonical=canonical)
+
+
+def not_found_page() -> Page:
+    return Page("404.html", "404.html", {}, indexable=False, root_relative=True)

@@ -12,7 +12,8 @@ from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import Position, Problem
-from ..model import Edition
+from ..memo import call
+from ..model import Edition, Site
 from ..render import Asset, RenderContext
 from .links import SECURITY_TXT_PATH, VULNERABILITY_ANCHOR, SiteLinks, find_section
 
@@ -30,9 +31,8 @@ def canonical_urls(base_url: str) -> list[str]:
     return [here] if here == root else [root, here]
 
 
-def security_txt(edition: Edition, links: SiteLinks, build_date: date) -> str:
+def security_txt(site: Site, links: SiteLinks, build_date: date) -> str:
     """The file's text: fields in RFC 9116 order of usefulness, preferred contact first."""
-    site = edition.site
     settings = site.security_txt
     lines = [
         f"# Security contact for {site.organisation.name} (RFC 9116).",
@@ -69,4 +69,9 @@ def security_txt_problems(edition: Edition) -> list[Problem]:
 
 
 def security_txt_files(ctx: RenderContext) -> Iterator[Asset]:
-    yield Asset(SECURITY_TXT_PATH, security_txt(ctx.edition, SiteLinks.of(ctx), ctx.build_date).encode("utf-8"))
+    yield call(ctx.memo, security_txt_asset, ctx.edition.site, SiteLinks.of(ctx), ctx.build_date.toordinal())
+
+
+def security_txt_asset(site: Site, links: SiteLinks, build_day: int) -> Asset:
+    """``build_day`` is the build date's ordinal: a value, so the same day reuses the file."""
+    return Asset(SECURITY_TXT_PATH, security_txt(site, links, date.fromordinal(build_day)).encode("utf-8"))
