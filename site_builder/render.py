@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from .dates import long_date
 from .headers import REFERRER_POLICY, content_security_policy
-from .memo import IdentityMemo
+from .memo import IdentityMemo, call
 from .model import Edition, Project, Release, Site
 from .theme import Theme
 
@@ -243,12 +243,16 @@ class FragmentStore:
         self._previous: dict[bytes, Markup] = {}
         self._closures: dict[str, bytes | None] = {}  # template name -> hash of its sources, for this build
         self._analyses: dict[bytes, TemplateInfo] = {}  # source hash -> what the template names; one more per template edit
+        # fragment keys by (closure, identities of the values), this build's and the last one's
+        self._keys: dict[tuple, tuple[tuple[Any, ...], bytes | None]] = {}
+        self._previous_keys: dict[tuple, tuple[tuple[Any, ...], bytes | None]] = {}
         self.rendered = 0  # fragments rendered afresh in this build
         self.reused = 0
 
     def next_generation(self) -> None:
         """Start a build: template sources are read again, and fragments the last build did not use are forgotten."""
         self._previous, self._current = self._current, {}
+        self._previous_keys, self._keys = self._keys, {}
         self._closures = {}
         self.rendered = self.reused = 0
         if self._owns_fingerprints:
@@ -272,10 +276,26 @@ class FragmentStore:
         return result
 
     def _key(self, environment: jinja2.Environment, name: str, values: dict[str, Any]) -> bytes | None:
-        """The fragment's key; None when it cannot be known (a template named by an expression, a value without a content hash)."""
+        """The fragment's key; None when it cannot be known (a template named by an expression, a value without a content hash).
+
+        Remembered for the very same values (by identity) within a build: a page's rows share its url.
+        """
         closure = self._closures[name] if name in self._closures else self._closure(environment, name)
         if closure is None:
             return None
+        by_identity = (closure, *map(id, values.values()), *values)
+        known = self._keys.get(by_identity)
+        if known is None:
+            known = self._previous_keys.pop(by_identity, None)
+            if known is not None:
+                self._keys[by_identity] = known
+        if known is not None and all(a is b for a, b in zip(known[0], values.values())):
+            return known[1]
+        key = self._content_key(closure, values)
+        self._keys[by_identity] = (tuple(values.values()), key)  # holding the values keeps their ids unique
+        return key
+
+    def _content_key(self, closure: bytes, values: dict[str, Any]) -> bytes | None:
         digest = self.fingerprints.digest
         parts = [closure]
         try:
@@ -389,6 +409,10 @@ def frame_variables(ctx: RenderContext, edition: Edition) -> dict[str, Any]:
 FRAME_VARIABLES = frozenset({"ctx", "project", "draft", "site", "edition"})
 
 
+def bound(function: Callable[[str, str], str], first: str) -> Callable[[str], str]:
+    return partial(function, first)
+
+
 def page_variables(ctx: RenderContext, page: Page) -> dict[str, Any]:
     """Everything a page's template can read; plain values and partials, so RenderCache can fingerprint them."""
     edition: Edition = page.context.get("edition", ctx.edition)
@@ -399,8 +423,9 @@ def page_variables(ctx: RenderContext, page: Page) -> dict[str, Any]:
         "page_path": page.path,
         "indexable": page.indexable and not ctx.draft,
         "canonical_url": absolute_url(site.base_url, canonical),
-        "url": partial(root_relative_url, site.base_url) if page.root_relative else partial(prefixed_url, "../" * page.path.count("/")),
-        "absolute_url": partial(absolute_url, site.base_url),
+        # one function object per folder depth, the same in every build: fragments key on it by identity
+        "url": partial(root_relative_url, site.base_url) if page.root_relative else call(ctx.memo, bound, prefixed_url, "../" * page.path.count("/")),
+        "absolute_url": call(ctx.memo, bound, absolute_url, site.base_url),
         **page.context,
     }
 
