@@ -678,24 +678,32 @@ def _content(reader: _Reader, value: Any) -> tuple[ContentRelaxation, ...]:
 def _flag_placeholders(reader: _Reader, data: Any) -> tuple[str, ...]:
     """Warn at every ``${VAR}``: the value shown is the placeholder, not what is deployed."""
     names: list[str] = []
-    for path, text in _strings(data, ()):
+
+    def flag(path: KeyPath, text: str) -> None:
         found = placeholders_in(text)
         if not found:
-            continue
+            return
         names.extend(found)
         shown = ", ".join("${" + name + "}" for name in found)
         reader.warning(path, f"{shown} is an environment variable filled in at deploy time; the site shows it unresolved", hint="the real value depends on the environment the app is deployed to")
+
+    def visit(value: Any, path: KeyPath) -> None:
+        # every key and text in document order; "${" is tested first since few texts hold one
+        if isinstance(value, str):
+            if "${" in value:
+                flag(path, value)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if isinstance(key, str) and "${" in key and _PLACEHOLDER.search(key):
+                    flag(path + (key,), key)
+                if isinstance(child, str):
+                    if "${" in child:
+                        flag(path + (key,), child)
+                elif isinstance(child, (dict, list)):
+                    visit(child, path + (key,))
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                visit(child, path + (index,))
+
+    visit(data, ())
     return tuple(dict.fromkeys(names))
-
-
-def _strings(value: Any, path: KeyPath) -> Iterator[tuple[KeyPath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, child in value.items():
-            if isinstance(key, str) and _PLACEHOLDER.search(key):
-                yield path + (key,), key
-            yield from _strings(child, path + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _strings(child, path + (index,))

@@ -340,6 +340,7 @@ class LoadMemo:
         self.on_value: Callable[[Any, bytes], None] | None = None
         self._twins: dict[tuple[str, str, bytes, bytes], Any] = {}  # see call(relocate=)
         self._arguments_seen: dict[tuple[str, str], _Arguments] = {}
+        self._assembled: dict[str, Any] = {}  # see same_as_before
         # what a watcher says changed since the last build (absolute paths); None: unknown, check everything
         self.changed_paths: frozenset[str] | None = None
         self.content_had_no_links = False  # what load.py's link check found last time
@@ -348,6 +349,16 @@ class LoadMemo:
         self.loaded.clear()
         self.reused.clear()
         self._fingerprints.next_generation()
+
+    def same_as_before(self, name: str, value: T) -> T:
+        """``value``, or the equal value given under ``name`` last time: the very object, so that what is
+        derived from it (memo.py, page keys) is reused. Equality is cheap here: the parts of an
+        unchanged value are the same objects, which compare by identity first."""
+        known = self._assembled.get(name)
+        if known is not None and type(known) is type(value) and known == value:
+            return known
+        self._assembled[name] = value
+        return value
 
     def trust(self, changed: Iterable[str] | None) -> None:
         """Take ``changed`` (absolute paths, from a file watcher) as everything that changed since the

@@ -72,11 +72,9 @@ def _no_links_since(content: Path, problems: Problems, memo: LoadMemo | None) ->
 
 def _no_links(content: Path, display: str, problems: Problems) -> bool:
     """Refuse every symbolic link under content/ before reading anything: one could pull in any file on disk."""
-    links = []
-    for folder, folders, files in os.walk(content):  # does not descend into linked folders
-        for name in folders + files:
-            if os.path.islink(os.path.join(folder, name)):
-                links.append(Path(folder, name).relative_to(content).as_posix())
+    from .source import symbolic_links  # here, not at the top, while load.py's imports are being reworked
+
+    links = symbolic_links(content)  # does not descend into linked folders
     for link in sorted(links):
         problems.error(Position(f"{display}/{link}"), SYMLINK_MESSAGE, hint=SYMLINK_HINT)
     return not links
@@ -92,7 +90,8 @@ def load_edition(folder: Path, display: str, problems: Problems, memo: LoadMemo 
         apps = memo.call(load_apps, folder / "apps", f"{display}/apps", problems=problems, nested=True)
     if site is None or sections is None:
         return None
-    return Edition(site, sections, apps)
+    edition = Edition(site, sections, apps)
+    return memo.same_as_before(f"edition:{folder}", edition) if memo is not None else edition
 
 
 def load_site(file: Path, display: str, problems: Problems) -> Site | None:
@@ -168,7 +167,8 @@ def load_sections(folder: Path, display: str, problems: Problems, memo: LoadMemo
     if not sections and not problems.errors:
         problems.error(Position(f"{display}/"), "holds no policy sections", hint="add at least one NN-slug.md file")
     _check_anchors(sections, problems)
-    return tuple(sorted(sections, key=lambda s: (s.order, s.source.path)))
+    ordered = tuple(sorted(sections, key=lambda s: (s.order, s.source.path)))
+    return memo.same_as_before(f"sections:{folder}", ordered) if memo is not None else ordered
 
 
 def load_section(file: Path, display: str, prefix: int, slug: str, problems: Problems) -> Section | None:

@@ -37,9 +37,13 @@ class BuildResult:
     site: RenderedSite | None = None
     draft: bool = False
     base_url: str = ""  # of the edition at the site root; serve previews under its path
+    up_to_date: bool = False  # build: the output was already made from these very inputs; nothing was loaded, rendered or written
+    pages: int | None = None  # build: how many pages, when ``site`` does not hold them (it drops them before saving its cache)
 
     @property
     def page_count(self) -> int:
+        if self.pages is not None:
+            return self.pages
         return len(self.site.pages) if self.site else 0
 
 
@@ -80,9 +84,11 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
     """Render into a staging folder beside ``out`` and swap it in; nothing changes when the build fails.
 
     With ``use_cache``, ``.site-builder-cache/`` in the project makes the next build warm: unchanged
-    files are not loaded again, unchanged pages neither rendered nor written (site_builder/diskcache.py).
+    files are not loaded again, unchanged pages neither rendered nor written (site_builder/diskcache.py);
+    and when no input changed and ``out`` is as the last build left it, nothing is done at all
+    (``up_to_date``): its warnings are reported again.
     """
-    from .diskcache import DiskCache
+    from .diskcache import DiskCache, LastBuild
     from .output import FileRecord, stream_site
 
     problems = Problems()
@@ -90,12 +96,18 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
     if problems.has_errors():
         return BuildResult(problems)
     disk = DiskCache.open(project_root) if use_cache else None
+    inputs = disk.inputs(project_root, out, options) if disk else ""  # before anything is read: an edit made during the build shows next time
+    last = disk.up_to_date(out, inputs) if disk else None
+    if last is not None:
+        return BuildResult(Problems(list(last.problems)), RenderedSite({}, (), streamed=last.files), last.draft, last.base_url, up_to_date=True, pages=last.pages)
     records: dict[str, FileRecord] = {}
     with StagedWriter(out, recycle=use_cache) as writer:
 
         def stream(ctx: RenderContext, theme: Any, generators: Any, finishers: Any) -> RenderedSite:
+            if disk is not None:
+                disk.save_loaded()  # now, while the model is all there is in memory
             previous = disk.previous_records(out) if disk else {}
-            site, found = stream_site(ctx, theme, generators, finishers, writer, previous=previous, cache=disk.build.render if disk else None, progress=progress, jobs=jobs)
+            site, found = stream_site(ctx, theme, generators, finishers, writer, previous=previous, cache=disk.build.render if disk else None, progress=progress, jobs=jobs, once=True)
             records.update(found)
             return site
 
@@ -103,6 +115,8 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
         if result.site is None or result.problems.has_errors(strict=options.strict):
             return result
         writer.commit()
+    # the pages were needed to render them; what follows (saving the cache) is better off without them
+    result.pages, result.site = result.page_count, RenderedSite({}, (), streamed=result.site.file_count)
     if disk is not None:
-        disk.save(out, records)
+        disk.save(LastBuild(inputs, str(out.resolve()), records, tuple(result.problems.items), result.draft, result.base_url, result.pages, result.site.file_count))
     return result

@@ -7,10 +7,13 @@ plain values ourselves, so each of those is either fixed or reported with file, 
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import yaml
 
@@ -39,6 +42,24 @@ _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
 _STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary", "omap", "pairs", "set", "value", "merge", "yaml")}
+# The first characters of every plain scalar that _resolve_plain does not return as text.
+_NOT_ALWAYS_TEXT = frozenset("~nNtTfF+-.0123456789")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Composer(_Loader):  # type: ignore[misc, valid-type]
+    """PyYAML's composer with a resolver that only names the tags _Builder looks at.
+
+    _Builder resolves plain scalars itself (YAML 1.2) and only asks whether a tag is a standard
+    one and whether a key is ``<<``; PyYAML's YAML 1.1 resolver runs up to seven regular
+    expressions per scalar to answer questions nobody asks here.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            # PyYAML's merge resolver is re.match(r"^(?:<<)$"), which also takes "<<\n" (a "! |" block scalar)
+            return _MERGE_TAG if implicit[0] and value in ("<<", "<<\n") else "tag:yaml.org,2002:str"
+        return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
 
 
 def dotted(path: KeyPath) -> str:
@@ -47,6 +68,36 @@ def dotted(path: KeyPath) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+class _MarkPositions(Mapping[KeyPath, Position]):
+    """Positions kept as the parser's marks, made into a Position only when one is asked for.
+
+    A document has a position for every value and key, and a message needs a few of them at most.
+    """
+
+    __slots__ = ("_marks", "_display", "_line_offset")
+
+    def __init__(self, marks: dict[KeyPath, Any], display: str, line_offset: int) -> None:
+        self._marks = marks
+        self._display = display
+        self._line_offset = line_offset
+
+    def __getitem__(self, path: KeyPath) -> Position:
+        mark = self._marks[path]
+        return Position(self._display, mark.line + 1 + self._line_offset, mark.column + 1)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._marks
+
+    def __iter__(self) -> Iterator[KeyPath]:
+        return iter(self._marks)
+
+    def __len__(self) -> int:
+        return len(self._marks)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 @dataclass(frozen=True)
@@ -75,13 +126,37 @@ SYMLINK_MESSAGE = "is a symbolic link, which site-builder does not follow"
 SYMLINK_HINT = "replace the link with a copy of the file or folder it points to"
 
 
+def symbolic_links(folder: Path) -> list[str]:
+    """Every symbolic link under ``folder``, as a path relative to it; linked folders are not entered.
+
+    From the kinds os.scandir already knows: no stat call per entry, and a content folder has thousands.
+    """
+    links: list[str] = []
+    pending: list[tuple[str, str]] = [(os.fspath(folder), "")]
+    while pending:
+        here, relative = pending.pop()
+        try:
+            scan = os.scandir(here)
+        except OSError:  # as os.walk: a folder that cannot be listed is passed over
+            continue
+        with scan:
+            for entry in scan:
+                name = f"{relative}{entry.name}"
+                if entry.is_symlink():
+                    links.append(name)
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, name + "/"))
+    return links
+
+
 def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_FILE_BYTES) -> str | None:
     """Bytes to text: size-limited, UTF-8 only, BOM and CRLF tolerated, binary refused."""
     try:
-        if file.is_symlink() or not file.is_file():  # load_project reports links under content/ itself
+        info = _lstat(file)
+        if info is None or not stat.S_ISREG(info.st_mode):  # load_project reports links under content/ itself
             problems.error(Position(display), "is not a regular file", hint="replace it with the file itself")
             return None
-        size = file.stat().st_size
+        size = info.st_size
         if size > limit:
             problems.error(Position(display), f"is {size:,} bytes, over the limit of {limit:,}", hint="split it or trim it")
             return None
@@ -90,6 +165,22 @@ def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_
         problems.error(Position(display), f"cannot be read: {exc.strerror}", hint="check that it exists and is readable")
         return None
     return decode_text(raw, display, problems)
+
+
+# What pathlib's is_symlink() and is_file() take as "no such file" rather than an error.
+_NO_FILE_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _lstat(file: Path) -> os.stat_result | None:
+    """One lstat for "is it a link, is it a regular file, how big is it"; None where pathlib would say "not a file"."""
+    try:
+        return os.lstat(file)
+    except OSError as exc:
+        if exc.errno in _NO_FILE_ERRNOS:
+            return None
+        raise
+    except ValueError:  # a NUL in the name
+        return None
 
 
 def decode_text(raw: bytes, display: str, problems: Problems) -> str | None:
@@ -123,7 +214,7 @@ class _Builder:
     problems: Problems
     line_offset: int
     nodes: int = 0
-    positions: dict = field(default_factory=dict)
+    positions: dict = field(default_factory=dict)  # KeyPath -> the parser's start mark
     key_positions: dict = field(default_factory=dict)
     raw_scalars: dict = field(default_factory=dict)
     unsupported_tags: int = 0
@@ -137,51 +228,55 @@ class _Builder:
             raise _LimitExceeded(f"expands to more than {MAX_NODES:,} values (an alias bomb?)")
         if depth > MAX_DEPTH:
             raise _LimitExceeded(f"is nested more than {MAX_DEPTH} levels deep", _DEPTH_HINT)
-        self.positions[path] = self.mark(node.start_mark)
+        self.positions[path] = node.start_mark
         if node.tag not in _STANDARD_TAGS:
             shown = node.tag.replace("tag:yaml.org,2002:", "!!", 1)
             self.problems.error(self.mark(node.start_mark), f"unsupported YAML tag {shown!r}", key=dotted(path), hint="remove the tag")
             self.unsupported_tags += 1
         if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node, path)
+            text = node.value
+            control = CONTROL_CHARACTER.search(text)
+            if control:  # written as an escape ("\e", "\x1f"): invisible, and not allowed in a web page
+                self.problems.error(self.mark(node.start_mark), f"contains the control character U+{ord(control.group()):04X}", key=dotted(path), hint="remove the escape sequence")
+            if node.style or (text and text[0] not in _NOT_ALWAYS_TEXT):  # quoted or block scalars are always strings
+                return text
+            value = _resolve_plain(text)
+            if not isinstance(value, str):
+                self.raw_scalars[path] = text
+            return value
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, path + (index,), depth + 1) for index, child in enumerate(node.value)]
+            build = self.build
+            depth += 1
+            return [build(child, path + (index,), depth) for index, child in enumerate(node.value)]
         return self.mapping(node, path, depth)
-
-    def scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
-        text = node.value
-        control = CONTROL_CHARACTER.search(text)
-        if control:  # written as an escape ("\e", "\x1f"): invisible, and not allowed in a web page
-            self.problems.error(self.mark(node.start_mark), f"contains the control character U+{ord(control.group()):04X}", key=dotted(path), hint="remove the escape sequence")
-        if node.style:  # quoted or block scalars are always strings
-            return text
-        value = _resolve_plain(text)
-        if not isinstance(value, str):
-            self.raw_scalars[path] = text
-        return value
 
     def mapping(self, node: yaml.MappingNode, path: KeyPath, depth: int) -> dict:
         result: dict = {}
+        build = self.build
+        key_positions = self.key_positions
+        depth += 1
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.error(self.mark(key_node.start_mark), "a key must be a plain word, not a list or mapping", key=dotted(path))
                 continue
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE_TAG:
                 self.problems.error(self.mark(key_node.start_mark), "merge keys (<<) are not supported", key=dotted(path), hint="write the keys out")
                 continue
             key = key_node.value
             child = path + (key,)
             if key in result:
-                first = self.key_positions[child]
+                first = self.mark(key_positions[child])
                 self.problems.error(self.mark(key_node.start_mark), f"duplicate key {key!r} (first defined on line {first.line})", key=dotted(child), hint="keep one of them")
                 continue
-            self.key_positions[child] = self.mark(key_node.start_mark)
-            result[key] = self.build(value_node, child, depth + 1)
+            key_positions[child] = key_node.start_mark
+            result[key] = build(value_node, child, depth)
         return result
 
 
 def _resolve_plain(text: str) -> Any:
     """YAML 1.2 core schema: only these spellings are not strings."""
+    if text and text[0] not in _NOT_ALWAYS_TEXT:  # most text: no pattern below can match
+        return text
     if _NULL.match(text):
         return None
     if text in _BOOL:
@@ -206,9 +301,9 @@ def parse_yaml(text: str, display: str, problems: Problems, *, line_offset: int 
         problems.error(Position(display, tab + line_offset, 1), "a tab is used for indentation", hint="YAML indents with spaces only")
         return None
     try:
-        if not _within_limits(text, display, problems, line_offset):
+        nodes = _compose_within_limits(text, display, problems, line_offset)
+        if nodes is None:
             return None
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(display, mark.line + 1 + line_offset, mark.column + 1) if mark else Position(display)
@@ -251,13 +346,81 @@ def parse_yaml(text: str, display: str, problems: Problems, *, line_offset: int 
         return None
     if builder.unsupported_tags:  # what a tag meant is unknown, so nothing read from the file can be trusted
         return None
-    return Document(display, data, builder.positions, builder.key_positions, builder.raw_scalars)
+    positions = _MarkPositions(builder.positions, display, line_offset)
+    return Document(display, data, positions, _MarkPositions(builder.key_positions, display, line_offset), builder.raw_scalars)
 
 
 _DEPTH_HINT = "use fewer levels of nesting"
 _ALIAS_HINT = "write the values out; an alias may repeat a small value, not multiply the document"
 _OPEN_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSE_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+# Where a line's block collections can start: after its indentation and after each '-', '?' or ':'
+# indicator that follows it (a key on the same line after "key: " is an error, not a collection).
+_BLOCK_PREFIX = re.compile(r"^[ \t]*(?:[-?:][ \t]+)*", re.MULTILINE)
+# Line breaks other than "\n" (libyaml also breaks lines at these) and a byte order mark, which may start a line
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029\ufeff]")
+# Without aliases a document has at most 1.5 values per character ("[:,:,...]"); allow twice that.
+_SHORT_TEXT = MAX_NODES // 3
+
+
+def _compose_within_limits(text: str, display: str, problems: Problems, line_offset: int) -> list[yaml.Node] | None:
+    """The composed documents, or None once a limit is reported; syntax errors propagate.
+
+    The limits are checked on the parser's event stream before anything is composed
+    (_check_limits). That walk is pure Python and costs more than composing, so it is skipped
+    when the text alone proves that no limit can be reached: the text is short (so, without
+    aliases, it holds fewer values than the limit, and its values fewer characters) and
+    shallow (_is_shallow). Aliases are found in the composed nodes, and an error in composing
+    is looked up by the walk, so that the same limit or error is reported as the walk reports.
+    """
+    if not (len(text) <= _SHORT_TEXT and _is_shallow(text)):
+        if not _within_limits(text, display, problems, line_offset):
+            return None
+        return list(yaml.compose_all(text, Loader=_Composer))
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Composer))
+    except (yaml.YAMLError, UnicodeEncodeError):
+        # the walk meets a limit, or a syntax error, before the composer's error (an undefined alias)
+        if not _within_limits(text, display, problems, line_offset):
+            return None
+        raise
+    if "*" in text and _has_alias(nodes) and not _within_limits(text, display, problems, line_offset):
+        return None
+    return nodes
+
+
+def _is_shallow(text: str) -> bool:
+    """True when no document in ``text`` can nest deeper than MAX_DEPTH, by an upper bound read off the text.
+
+    Flow collections each start at a '[' or '{'. Block collections start only where a line's
+    _BLOCK_PREFIX ends or at an indicator inside it, and the parser opens a block collection only
+    at a column greater than the enclosing one (its indentation stack), except that a mapping's
+    value may be a sequence at the mapping's own column. So with every prefix at most ``widest``
+    columns, block collections nest at most 2 * (widest + 1) deep.
+    """
+    flow = text.count("[") + text.count("{")
+    if flow > MAX_DEPTH or _OTHER_BREAKS.search(text):
+        return False
+    widest = max(map(len, _BLOCK_PREFIX.findall(text)))
+    return 2 * (widest + 1) + flow <= MAX_DEPTH
+
+
+def _has_alias(documents: list[yaml.Node]) -> bool:
+    """True when a node is reached twice: the composer shares the anchored node with every alias of it."""
+    seen: set[int] = set()
+    stack: list[yaml.Node] = list(documents)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return False
 
 
 def _within_limits(text: str, display: str, problems: Problems, line_offset: int) -> bool:
@@ -320,6 +483,8 @@ def _check_limits(text: str, display: str, problems: Problems, line_offset: int,
 
 
 def _leading_tab(text: str) -> int:
+    if "\t" not in text:
+        return 0
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.lstrip(" ")
         if stripped.startswith("\t") and stripped.strip():

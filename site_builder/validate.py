@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import difflib
 import json
+import numbers
 import re
 from datetime import date
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -93,6 +94,9 @@ def _validator(name: str) -> Draft202012Validator:
 
 def validate(document: Document, schema_name: str, problems: Problems) -> bool:
     """Check a document against a shipped schema; add every problem; True when it is valid."""
+    is_valid = _fast_check(schema_name)
+    if is_valid is not None and is_valid(document.data):
+        return True  # jsonschema would find no error; it is asked only to describe the errors
     errors = sorted(_validator(schema_name).iter_errors(document.data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     before = len(problems.errors)
     for error in errors:
@@ -101,6 +105,190 @@ def validate(document: Document, schema_name: str, problems: Problems) -> bool:
             continue  # the format message says it better
         _report(document, error, problems)
     return len(problems.errors) == before
+
+
+# --- a fast "is it valid?" for the keywords the shipped schemas use -------------------------------------
+#
+# jsonschema walks a schema afresh for every document (about 1 ms for an app.yaml); most documents
+# are valid, and for them only the answer matters. _compile turns a schema into nested closures that
+# give the same answer as Draft 2020-12 with _FORMATS and _ecma_pattern, keyword by keyword, or
+# False (then jsonschema runs and reports). A schema with a keyword not handled here is not compiled.
+
+Check = Callable[[Any], bool]
+# Keywords that only describe: jsonschema ignores them when validating
+_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples", "x-hint"})
+# Draft 2020-12's type checker (jsonschema._types.draft202012_type_checker)
+_TYPE_TESTS: dict[str, Check] = {
+    "array": lambda value: isinstance(value, list),
+    "boolean": lambda value: isinstance(value, bool),
+    "integer": lambda value: not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, float) and value.is_integer())),
+    "null": lambda value: value is None,
+    "number": lambda value: not isinstance(value, bool) and isinstance(value, numbers.Number),
+    "object": lambda value: isinstance(value, dict),
+    "string": lambda value: isinstance(value, str),
+}
+
+
+def _always(value: Any) -> bool:
+    return True
+
+
+@cache
+def _fast_check(name: str) -> Check | None:
+    return _compile(load_schema(name))
+
+
+def _compile(schema: Any) -> Check | None:
+    """A predicate that is True only for instances the schema finds no error in; None if the schema is not understood."""
+    if schema is True:
+        return _always
+    if not isinstance(schema, dict):
+        return None
+    checks: list[Check] = []
+    for keyword, value in schema.items():
+        if keyword in _ANNOTATIONS:
+            continue
+        make = _KEYWORDS.get(keyword)
+        check = make(value, schema) if make is not None else None
+        if check is None:
+            return None
+        if check is not _always:
+            checks.append(check)
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+
+    def all_hold(value: Any) -> bool:
+        for check in checks:
+            if not check(value):
+                return False
+        return True
+
+    return all_hold
+
+
+def _compile_type(types: Any, schema: dict) -> Check | None:
+    names = [types] if isinstance(types, str) else types
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) and name in _TYPE_TESTS for name in names):
+        return None
+    tests = [_TYPE_TESTS[name] for name in names]
+    if len(tests) == 1:
+        return tests[0]
+    return lambda value: any(test(value) for test in tests)
+
+
+def _compile_properties(properties: Any, schema: dict) -> Check | None:
+    if not isinstance(properties, dict):
+        return None
+    compiled = {name: _compile(sub) for name, sub in properties.items()}
+    if any(check is None for check in compiled.values()):
+        return None
+    checks = [(name, check) for name, check in compiled.items() if check is not _always]
+
+    def check(value: Any) -> bool:
+        if isinstance(value, dict):
+            for name, holds in checks:
+                if name in value and not holds(value[name]):
+                    return False
+        return True
+
+    return check
+
+
+def _compile_additional(additional: Any, schema: dict) -> Check | None:
+    known = schema.get("properties", {})
+    if "patternProperties" in schema or not isinstance(known, dict):
+        return None
+    if additional is True:
+        return _always
+    if additional is False:
+        return lambda value: not isinstance(value, dict) or all(key in known for key in value)
+    each = _compile(additional)
+    if each is None or not isinstance(additional, dict):
+        return None
+    return lambda value: not isinstance(value, dict) or all(each(item) for key, item in value.items() if key not in known)
+
+
+def _compile_required(names: Any, schema: dict) -> Check | None:
+    if not isinstance(names, list):
+        return None
+    return lambda value: not isinstance(value, dict) or all(name in value for name in names)
+
+
+def _compile_items(items: Any, schema: dict) -> Check | None:
+    if "prefixItems" in schema:
+        return None
+    if items is False:
+        return lambda value: not isinstance(value, list) or not value
+    each = _compile(items)
+    if each is None:
+        return None
+    return lambda value: not isinstance(value, list) or all(each(item) for item in value)
+
+
+def _compile_min_length(limit: Any, schema: dict) -> Check | None:
+    if not isinstance(limit, int):
+        return None
+    return lambda value: not isinstance(value, str) or len(value) >= limit
+
+
+def _compile_min_items(limit: Any, schema: dict) -> Check | None:
+    if not isinstance(limit, int):
+        return None
+    return lambda value: not isinstance(value, list) or len(value) >= limit
+
+
+def _compile_minimum(limit: Any, schema: dict) -> Check | None:
+    if not isinstance(limit, (int, float)):
+        return None
+    number = _TYPE_TESTS["number"]
+    return lambda value: not number(value) or not value < limit
+
+
+def _compile_maximum(limit: Any, schema: dict) -> Check | None:
+    if not isinstance(limit, (int, float)):
+        return None
+    number = _TYPE_TESTS["number"]
+    return lambda value: not number(value) or not value > limit
+
+
+def _compile_pattern(pattern: Any, schema: dict) -> Check | None:
+    if not isinstance(pattern, str):
+        return None
+    search = re.compile(_ecma_to_python(pattern)).search
+    return lambda value: not isinstance(value, str) or search(value) is not None
+
+
+def _compile_format(name: Any, schema: dict) -> Check | None:
+    if not isinstance(name, str):
+        return None
+    if name not in _FORMATS.checkers:
+        return _always  # FormatChecker.check passes formats it does not know
+    test = _FORMATS.checkers[name][0]
+
+    def check(value: Any) -> bool:
+        try:
+            return bool(test(value))
+        except Exception:  # noqa: BLE001 - jsonschema will run the check again and decide
+            return False
+
+    return check
+
+
+_KEYWORDS: dict[str, Callable[[Any, dict], Check | None]] = {
+    "type": _compile_type,
+    "properties": _compile_properties,
+    "additionalProperties": _compile_additional,
+    "required": _compile_required,
+    "items": _compile_items,
+    "minLength": _compile_min_length,
+    "minItems": _compile_min_items,
+    "minimum": _compile_minimum,
+    "maximum": _compile_maximum,
+    "pattern": _compile_pattern,
+    "format": _compile_format,
+}
 
 
 def _leaves(error: ValidationError) -> list[ValidationError]:

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Iterable
 
 from .errors import Position, Problems
 
@@ -133,20 +134,25 @@ class StagedWriter:
             self._leftover = {f for f in self._leftover if not f.startswith(path + "/")}
         return target
 
-    def write(self, path: str, data: bytes) -> os.stat_result:
-        """Write one file into the staging folder; its stat, so a cache can recognise it later."""
+    def write(self, path: str, data: bytes | Iterable[bytes]) -> os.stat_result:
+        """Write one file into the staging folder, from its bytes or from chunks as they come; its stat,
+        so a cache can recognise it later. A write that fails part-way leaves no file behind."""
         target = self._target(path)
         if path in self._leftover:
             os.unlink(target)  # never write into a recycled file: it may be a link to the live output
             self._leftover.discard(path)
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
+            for chunk in (data,) if isinstance(data, bytes) else data:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(descriptor, view) :]
             info = os.fstat(descriptor)
-        finally:
+        except BaseException:
             os.close(descriptor)
+            os.unlink(target)
+            raise
+        os.close(descriptor)
         self.written += 1
         return info
 

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import diskcache
+from site_builder import diskcache, pipeline
+from site_builder.dates import build_date
+from site_builder.pipeline import BuildOptions, BuildResult
 from site_builder.progress import Progress
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,6 +92,8 @@ def test_an_edit_rerenders_what_it_touches_and_matches_a_clean_build(build_proje
 def test_a_removed_app_leaves_a_warm_build_and_nothing_of_it_stays(build_project, project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(build_project, project, out)
+    section = sorted((project / "content" / "policy").glob("*.md"))[-1]
+    section.write_text(section.read_text() + "\nA sentence, so that the next build is not up to date.\n")
     build(build_project, project, out)  # now the replaced output is kept beside out/ and recycled
     assert (tmp_path / ".out.previous").is_dir()
     slug = sorted((project / "content" / "apps").iterdir())[-1].name
@@ -149,11 +153,13 @@ def test_a_cache_not_written_by_this_user_is_not_unpickled(build_project, projec
     folder.mkdir()
     payload = pickle.dumps(_Planted(str(marker)))
     header = json.dumps(diskcache.identity(), sort_keys=True).encode() + b"\n"
-    (folder / diskcache.CACHE_FILE).write_bytes(diskcache._MAGIC + b"\0" * 32 + header + payload)
+    for name in (diskcache.STATE_FILE, diskcache.CACHE_FILE):
+        (folder / name).write_bytes(diskcache._MAGIC + b"\0" * 32 + header + payload)
     out = tmp_path / "out"
     build(build_project, project, out)
     assert not marker.exists()
-    (folder / diskcache.CACHE_FILE).write_bytes(b"garbage")
+    for name in (diskcache.STATE_FILE, diskcache.CACHE_FILE):
+        (folder / name).write_bytes(b"garbage")
     build(build_project, project, out)
     assert (out / "index.html").is_file()
 
@@ -188,6 +194,30 @@ def test_a_template_error_in_a_rendering_process_is_reported(build_project, proj
     assert run.code == 1
     assert "no_such_field" in run.err
     assert not (tmp_path / "out").exists()
+
+
+def test_pages_written_as_they_are_rendered_are_the_same(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_builder import output
+
+    build(build_project, project, tmp_path / "whole", "--no-cache", "--jobs", "1")
+    monkeypatch.setattr(output, "STREAM_BYTES", 64)  # every page past its first 64 bytes goes to disk as it is rendered
+    monkeypatch.setattr(output, "_PIECES_PER_CHUNK", 3)
+    build(build_project, project, tmp_path / "streamed", "--no-cache", "--jobs", "1")
+    assert tree(tmp_path / "streamed") == tree(tmp_path / "whole")
+
+
+def test_a_template_error_in_a_page_written_as_it_is_rendered_is_reported_as_before(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from site_builder import output
+
+    (project / "templates").mkdir()
+    (project / "templates" / "app.html").write_text('{% extends "base.html" %}{% block main %}{% for i in range(300) %}<p>padding {{ i }}</p>{% endfor %}{{ app.no_such_field }}{% endblock %}')
+    whole = build_project(project, tmp_path / "out", "--draft", "--no-cache", "--jobs", "1")
+    monkeypatch.setattr(output, "STREAM_BYTES", 64)
+    streamed = build_project(project, tmp_path / "out", "--draft", "--no-cache", "--jobs", "1")
+    assert streamed.code == whole.code == 1
+    assert "no_such_field" in streamed.err and streamed.err == whole.err
+    assert not (tmp_path / "out").exists()
+    assert not any(p.name.startswith(".out.staging") for p in tmp_path.iterdir())
 
 
 def test_quiet_prints_nothing_on_success(build_project, project: Path, tmp_path: Path) -> None:
@@ -228,3 +258,127 @@ def test_the_cache_key_file_is_private(build_project, project: Path, tmp_path: P
     assert key.is_file() and oct(key.stat().st_mode & 0o777) == oct(0o600)
     assert not str(key).startswith(str(project))
     assert os.access(key, os.R_OK)
+
+
+# ------------------------------------------------------------------ an unchanged project is not built again
+
+EPOCH = "1796000000"
+
+
+def build_in_process(project: Path, out: Path, *, draft: bool = True, strict: bool = False, use_cache: bool = True) -> BuildResult:
+    """``site-builder build`` as the command runs it, for the result's ``up_to_date``."""
+    result = pipeline.build(project, out, BuildOptions(build_date=build_date(), draft=draft, strict=strict), use_cache=use_cache)
+    assert result.site is not None and not result.problems.has_errors(strict=strict), [str(p) for p in result.problems.items]
+    return result
+
+
+def clean_build(project: Path, out: Path, **options: bool) -> dict[str, bytes]:
+    build_in_process(project, out, use_cache=False, **options)
+    return tree(out)
+
+
+def _nothing_may_be_loaded(*args: object, **kwargs: object) -> None:
+    raise AssertionError("an up-to-date build loaded the project")
+
+
+def test_an_unchanged_project_is_not_built_again(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "out"
+    first = build_in_process(project, out)
+    assert not first.up_to_date
+    files = tree(out)
+    inodes = {path: inode(out / path) for path in files}
+    monkeypatch.setattr(pipeline, "load_project", _nothing_may_be_loaded)
+    again = build_in_process(project, out)
+    assert again.up_to_date
+    assert (again.page_count, again.site.file_count, again.draft, again.base_url) == (first.page_count, first.site.file_count, first.draft, first.base_url)
+    assert tree(out) == files
+    assert {path: inode(out / path) for path in files} == inodes  # not one file written or linked again
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert clean_build(project, tmp_path / "clean") == files
+
+
+def _edit_section(project: Path) -> dict[str, bool]:
+    section = sorted((project / "content" / "policy").glob("*.md"))[0]
+    section.write_text(section.read_text() + "\nOne more sentence.\n")
+    return {}
+
+
+def _override_template(project: Path) -> dict[str, bool]:
+    (project / "templates").mkdir()
+    original = (REPO / "templates" / "app.html").read_text()
+    (project / "templates" / "app.html").write_text(original.replace('<article class="app-page">', '<article class="app-page">\n<p>Overridden.</p>', 1))
+    return {}
+
+
+def _add_static_file(project: Path) -> dict[str, bool]:
+    (project / "static").mkdir()
+    (project / "static" / "extra.css").write_text("body { margin: 0; }\n")
+    return {}
+
+
+def _later_build_date(project: Path) -> dict[str, bool]:
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(EPOCH) + 90 * 86400)  # restored by monkeypatch
+    return {}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_edit_section, _override_template, _add_static_file, _later_build_date, lambda project: {"strict": True}, lambda project: {"draft": False}],
+    ids=["content", "template", "static", "build-date", "strict", "release"],
+)
+def test_any_change_of_the_inputs_builds_again_and_matches_a_clean_build(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "out"
+    build_in_process(project, out)
+    assert build_in_process(project, out).up_to_date
+    options = change(project)
+    again = build_in_process(project, out, **options)
+    assert not again.up_to_date
+    assert tree(out) == clean_build(project, tmp_path / "clean", **options)
+    assert build_in_process(project, out, **options).up_to_date  # and now that build is the one remembered
+
+
+def _delete_page(out: Path) -> None:
+    next((out / "apps").glob("*/index.html")).unlink()
+
+
+def _modify_page(out: Path) -> None:
+    page = next((out / "apps").glob("*/index.html"))
+    page.write_bytes(page.read_bytes().replace(b"<", b"[", 1))  # same size
+
+
+def _add_file(out: Path) -> None:
+    (out / "apps" / "stray.html").write_text("not ours")
+
+
+def _add_folder(out: Path) -> None:
+    (out / "stray").mkdir()
+
+
+@pytest.mark.parametrize("tamper", [_delete_page, _modify_page, _add_file, _add_folder], ids=["deleted", "modified", "extra-file", "extra-folder"])
+def test_an_output_folder_changed_since_the_last_build_is_built_again(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tamper) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "out"
+    build_in_process(project, out)
+    tamper(out)
+    assert not build_in_process(project, out).up_to_date
+    assert tree(out) == clean_build(project, tmp_path / "clean")
+    assert not (out / "stray").exists()
+
+
+def test_an_up_to_date_build_reports_the_same_warnings(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    section = sorted((project / "content" / "policy").glob("*.md"))[0]
+    section.write_text("".join(line for line in section.read_text().splitlines(keepends=True) if not line.startswith("title:")))
+    out = tmp_path / "out"
+    first = build_project(project, out, "--draft")
+    second = build_project(project, out, "--draft")
+    assert first.code == second.code == 0
+    assert "section has no title" in first.err
+    assert (second.out, second.err) == (first.out, first.err)
+    result = build_in_process(project, out)
+    assert result.up_to_date
+    assert [str(p) for p in result.problems.sorted()] == [line for line in first.err.splitlines() if "warning:" in line]

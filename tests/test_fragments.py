@@ -220,7 +220,7 @@ class Text:
 @pytest.mark.parametrize(
     "value",
     ["plain", "<&>\"'", "", Markup("<i>kept</i>"), 0, 42, -7, True, False, None, 1.5, Html(), Text(), ("a", "<b>"), date(2025, 7, 1)],
-    ids=repr,
+    ids=lambda value: type(value).__name__ + ":" + (str(value) if not isinstance(value, (Html, Text)) else ""),  # stable across processes (xdist)
 )
 def test_output_is_escaped_exactly_as_jinja_escapes_it(tmp_path: Path, value: object) -> None:
     source = "{{ value }}|{{ value ~ '<' }}|{% macro m(v) %}[{{ v }}]{% endmacro %}{{ m(value) }}|{% set s %}{{ value }}{% endset %}{{ s }}|{{ [value]|join(', ') }}"
