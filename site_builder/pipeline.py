@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -55,6 +56,10 @@ def render_project(project_root: Path, options: BuildOptions, cache: BuildCache 
     result = BuildResult()
     problems = result.problems
     project = load_project(project_root, problems, memo=cache.load if cache else None)
+    # The model lives as long as the build (and serve's caches between builds): collections need not
+    # scan it again. Each full collection walked every loaded object: 0.4 s at 1,000 apps, several times
+    # per build. Frozen objects are still freed by reference counting once unused.
+    gc.freeze()
     theme = load_theme(project_root, problems)
     if project is None or problems.has_errors(strict=options.strict):
         return result
