@@ -14,7 +14,7 @@ from .errors import Position, Problems
 from .incremental import LoadMemo, memoised
 from .markup import render_markdown
 from .model import Contacts, Edition, Link, Organisation, PolicyInfo, Project, Release, Section, SecurityTxtSettings, Site
-from .source import SYMLINK_HINT, SYMLINK_MESSAGE, Document, load_yaml, read_text, split_front_matter
+from .source import SYMLINK_HINT, SYMLINK_MESSAGE, Document, load_yaml, read_text, split_front_matter, symbolic_links
 from .validate import validate
 
 SECTION_FILE = re.compile(r"^(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
@@ -72,8 +72,6 @@ def _no_links_since(content: Path, problems: Problems, memo: LoadMemo | None) ->
 
 def _no_links(content: Path, display: str, problems: Problems) -> bool:
     """Refuse every symbolic link under content/ before reading anything: one could pull in any file on disk."""
-    from .source import symbolic_links  # here, not at the top, while load.py's imports are being reworked
-
     links = symbolic_links(content)  # does not descend into linked folders
     for link in sorted(links):
         problems.error(Position(f"{display}/{link}"), SYMLINK_MESSAGE, hint=SYMLINK_HINT)
