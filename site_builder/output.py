@@ -3,7 +3,9 @@
 ``render_site`` keeps every file in memory, which serve needs. A build does not: this module renders
 page after page into a ``StagedWriter`` and keeps only a small ``FileRecord`` per file (its page
 cache key, a hash of its bytes and the stat of the file written), so a 5,000-app site never holds
-its hundreds of megabytes of HTML at once.
+its hundreds of megabytes of HTML at once. Generated files are written as they are made, a page
+larger than ``STREAM_BYTES`` as it is rendered, and a build that runs once (``once``) lets go of
+what it derived and hashed as soon as it is done with it (``OneBuildMemo``, ``release_free_memory``).
 
 With the records of the previous build (``previous``, from the persistent cache), a page whose
 cache key is unchanged is not rendered at all, and any file whose bytes are unchanged is not
@@ -14,7 +16,6 @@ clean build either way: a linked file holds exactly the bytes the record names.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import mmap
 import os
@@ -272,32 +273,6 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _shares(pending: list[tuple[Page, str]], workers: int) -> list[list[tuple[Page, str]]]:
-    """The pages each process renders: about as many each, and an app's pages (in every edition) together.
-
-    A forked worker shares this process's memory until it writes to it, and rendering a page
-    writes to every object the page reads (reference counts): a worker that renders pages of
-    every app ends up with its own copy of the whole model. Given one range of apps, it copies
-    only that part. Pages of no one app (lists, the home page) stay with this process.
-    """
-    groups: dict[str, list[tuple[Page, str]]] = {}
-    whole: list[tuple[Page, str]] = []
-    for item in pending:
-        slug = getattr(item[0].context.get("app"), "slug", None)
-        if isinstance(slug, str):
-            groups.setdefault(slug, []).append(item)
-        else:
-            whole.append(item)
-    shares: list[list[tuple[Page, str]]] = [whole] + [[] for _ in range(workers - 1)]
-    target = len(pending) / workers
-    index = 0
-    for slug in sorted(groups):
-        if index < workers - 1 and len(shares[index]) >= target:
-            index += 1
-        shares[index].extend(groups[slug])
-    return shares
-
-
 def _render_in_parallel(environment: "jinja2.Environment", ctx: RenderContext, pending: list[tuple[Page, str]], emitter: _Emitter, workers: int, tick: Callable[[int], None] | None) -> dict[str, FileRecord]:
     """Render ``pending`` in ``workers`` processes (this one included) forked from this one.
 
@@ -312,13 +287,9 @@ def _render_in_parallel(environment: "jinja2.Environment", ctx: RenderContext, p
             environment.get_template(name)  # compiled once, before the fork, for every worker
         except Exception:  # noqa: BLE001 - render_page reports it with the page's path
             pass
-    chunks = _shares(pending, workers)
+    chunks = [pending[index::workers] for index in range(workers)]
     counters = mmap.mmap(-1, 8 * workers)  # shared with the workers: pages done by each
     children: list[tuple[int, int]] = []
-    # A forked worker shares this process's memory until either writes to a page of it; the cycle
-    # collector writes to every object it walks, so without this the model (150 MB at 5,000 apps)
-    # would soon be copied into each worker. Frozen objects are never walked, in either process.
-    gc.freeze()
     for index in range(1, workers):
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -366,7 +337,6 @@ def _render_in_parallel(environment: "jinja2.Environment", ctx: RenderContext, p
             elif failure is None:
                 failure = message
         counters.close()
-        gc.unfreeze()
     if failure is not None:
         if failure[0] == "render-error":
             raise RenderError(failure[1])
