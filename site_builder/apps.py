@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from .errors import Position, Problems
 from .incremental import LoadMemo
 from .forge import EGRESS_KIND_HELP, EGRESS_KINDS, Egress, Manifest, Product, Remote, parse_manifest
 from .scopes import RISK_ORDER, ScopeCatalogue, load_catalogue
-from .source import Document, load_yaml
+from .source import Document, file_status, load_yaml
 from .validate import validate
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")  # \Z, not $: "app\n" is not a slug
@@ -230,17 +231,19 @@ def load_apps(apps_dir: Path, display_root: str, problems: Problems, catalogue: 
         problems.error(Position(f"{display_root}/"), "is not a folder", hint="apps/ holds one folder per app")
         return ()
     catalogue = catalogue if catalogue is not None else load_catalogue()
-    entries = sorted((e for e in apps_dir.iterdir() if not e.name.startswith(".")), key=lambda e: e.name)
+    with os.scandir(apps_dir) as scan:  # its entries know whether they are links or folders: no stat each
+        listing = sorted((e for e in scan if not e.name.startswith(".")), key=lambda e: e.name)
     folded: dict[str, str] = {}
     apps: list[App] = []
-    for entry in entries:
-        display = f"{display_root}/{entry.name}"
-        if entry.is_symlink():
+    for listed in listing:
+        display = f"{display_root}/{listed.name}"
+        if listed.is_symlink():
             problems.error(Position(display), "is a symbolic link", hint="put the app's folder itself in apps/, not a link to it")
             continue
-        if not entry.is_dir():
+        if not listed.is_dir():
             problems.error(Position(display), "is not an app folder", hint=f"apps/ holds one folder per app, each with {APP_FILE} and {MANIFEST_FILE}")
             continue
+        entry = apps_dir / listed.name
         key = entry.name.casefold()
         if key in folded:
             problems.error(Position(f"{display}/"), f"app folder {entry.name!r} differs from {folded[key]!r} only in case", hint="rename or remove one of them; both would publish to the same address on case-insensitive disks")
@@ -266,7 +269,19 @@ def moved_app(app: App, display: str) -> App:
     messages, and a copy is shared only when loading it reported none.
     """
     source = Position(f"{display}/{APP_FILE}", app.source.line, app.source.column)
-    return dataclasses.replace(app, source=source, manifest=dataclasses.replace(app.manifest, path=f"{display}/{MANIFEST_FILE}"))
+    return _replaced(app, source=source, manifest=_replaced(app.manifest, path=f"{display}/{MANIFEST_FILE}"))
+
+
+def _replaced(value: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` for a frozen dataclass whose __init__ only stores its fields (App, Manifest):
+    the same object a new __init__ would make, without walking fields() and setting each one again.
+    A release's unchanged apps are thousands of such copies."""
+    kind = type(value)
+    if hasattr(kind, "__post_init__") or not hasattr(value, "__dict__") or not set(changes) <= value.__dict__.keys():
+        return dataclasses.replace(value, **changes)
+    copy = object.__new__(kind)
+    copy.__dict__.update(value.__dict__, **changes)
+    return copy
 
 
 def load_app(folder: Path, display: str, problems: Problems, catalogue: ScopeCatalogue | None = None) -> App | None:
@@ -279,7 +294,7 @@ def load_app(folder: Path, display: str, problems: Problems, catalogue: ScopeCat
         (manifest_file, manifest_display, "copy in the app's own manifest.yml unmodified, or use 'site-builder app add PATH/TO/manifest.yml'"),
         (app_file, app_display, "describe the app in app.yaml; 'site-builder app add' writes a skeleton"),
     ):
-        if not file.exists() and not file.is_symlink():
+        if file_status(file) is None:  # neither there nor a (dangling) link
             problems.error(Position(shown), "file not found", hint=hint)
             missing = True
     if missing:

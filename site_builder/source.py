@@ -8,6 +8,7 @@ plain values ourselves, so each of those is either fixed or reported with file, 
 from __future__ import annotations
 
 import errno
+import operator
 import os
 import re
 import stat
@@ -54,6 +55,11 @@ class _Composer(_Loader):  # type: ignore[misc, valid-type]
     one and whether a key is ``<<``; PyYAML's YAML 1.1 resolver runs up to seven regular
     expressions per scalar to answer questions nobody asks here.
     """
+
+    # PyYAML calls these around every node for path resolvers, which a SafeLoader has none of:
+    # built-in no-ops (not bound as methods) instead of two Python calls per node
+    descend_resolver = operator.is_  # (parent, index)
+    ascend_resolver = tuple  # ()
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
@@ -152,7 +158,7 @@ def symbolic_links(folder: Path) -> list[str]:
 def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_FILE_BYTES) -> str | None:
     """Bytes to text: size-limited, UTF-8 only, BOM and CRLF tolerated, binary refused."""
     try:
-        info = _lstat(file)
+        info = file_status(file)
         if info is None or not stat.S_ISREG(info.st_mode):  # load_project reports links under content/ itself
             problems.error(Position(display), "is not a regular file", hint="replace it with the file itself")
             return None
@@ -160,7 +166,7 @@ def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_
         if size > limit:
             problems.error(Position(display), f"is {size:,} bytes, over the limit of {limit:,}", hint="split it or trim it")
             return None
-        raw = file.read_bytes()
+        raw = _read_bytes(file, size)
     except OSError as exc:
         problems.error(Position(display), f"cannot be read: {exc.strerror}", hint="check that it exists and is readable")
         return None
@@ -171,8 +177,12 @@ def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_
 _NO_FILE_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 
-def _lstat(file: Path) -> os.stat_result | None:
-    """One lstat for "is it a link, is it a regular file, how big is it"; None where pathlib would say "not a file"."""
+def file_status(file: Path) -> os.stat_result | None:
+    """``file``'s own lstat, or None where pathlib's is_symlink() and exists() would both say False.
+
+    One system call answers "is it there", "is it a link", "is it a regular file" and "how big".
+    Other errors (a folder that cannot be searched) raise, as they do in pathlib.
+    """
     try:
         return os.lstat(file)
     except OSError as exc:
@@ -181,6 +191,23 @@ def _lstat(file: Path) -> os.stat_result | None:
         raise
     except ValueError:  # a NUL in the name
         return None
+
+
+def _read_bytes(file: Path, size: int) -> bytes:
+    """The whole file, read to its end: on a bare descriptor, in one read when ``size`` is still right.
+
+    A buffered file object costs more syscalls to set up than reading a small content file does.
+    """
+    descriptor = os.open(file, os.O_RDONLY)
+    try:
+        chunks = []
+        wanted = size + 1  # the second read finds the end
+        while chunk := os.read(descriptor, wanted):
+            chunks.append(chunk)
+            wanted = 1 << 16  # the file grew since its size was taken
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def decode_text(raw: bytes, display: str, problems: Problems) -> str | None:
@@ -354,43 +381,59 @@ _DEPTH_HINT = "use fewer levels of nesting"
 _ALIAS_HINT = "write the values out; an alias may repeat a small value, not multiply the document"
 _OPEN_EVENTS = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSE_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_NOT_COMPOSED: Any = object()
+# Without aliases a document has at most 1.5 values per character ("[:,:,...]"): text this short
+# holds fewer values than MAX_NODES, and fewer characters than MAX_EXPANDED_CHARS.
+_SHORT_TEXT = MAX_NODES // 3
 # Where a line's block collections can start: after its indentation and after each '-', '?' or ':'
 # indicator that follows it (a key on the same line after "key: " is an error, not a collection).
 _BLOCK_PREFIX = re.compile(r"^[ \t]*(?:[-?:][ \t]+)*", re.MULTILINE)
 # Line breaks other than "\n" (libyaml also breaks lines at these) and a byte order mark, which may start a line
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029\ufeff]")
-# Without aliases a document has at most 1.5 values per character ("[:,:,...]"); allow twice that.
-_SHORT_TEXT = MAX_NODES // 3
+# A cheap first test: with at most _FEW_FLOW brackets and no line starting with a run as long as
+# _LONG_RUN of the characters prefixes are made of, every prefix is shorter than that run, and
+# 2 * ((MAX_DEPTH - _FEW_FLOW) // 2) + _FEW_FLOW <= MAX_DEPTH.
+_FEW_FLOW = 16
+_LONG_RUN = "[ \t?:-]{%d}" % ((MAX_DEPTH - _FEW_FLOW) // 2)
+_LONG_FIRST_RUN = re.compile(_LONG_RUN)  # match() at the start of the text
+_LONG_LATER_RUN = re.compile("\n" + _LONG_RUN)  # a literal first character: re scans for it quickly
 
 
 def _compose_within_limits(text: str, display: str, problems: Problems, line_offset: int) -> list[yaml.Node] | None:
     """The composed documents, or None once a limit is reported; syntax errors propagate.
 
     The limits are checked on the parser's event stream before anything is composed
-    (_check_limits). That walk is pure Python and costs more than composing, so it is skipped
-    when the text alone proves that no limit can be reached: the text is short (so, without
-    aliases, it holds fewer values than the limit, and its values fewer characters) and
-    shallow (_is_shallow). Aliases are found in the composed nodes, and an error in composing
-    is looked up by the walk, so that the same limit or error is reported as the walk reports.
+    (_check_limits). That walk is pure Python and costs as much as composing, so it is skipped
+    when the text alone proves that no limit can be reached (_is_short_and_shallow) and the
+    text holds one document or none, composed without error and without aliases. In every
+    other case the walk runs first, as it always did, so the same limit or error is reported.
     """
-    if not (len(text) <= _SHORT_TEXT and _is_shallow(text)):
-        if not _within_limits(text, display, problems, line_offset):
-            return None
-        return list(yaml.compose_all(text, Loader=_Composer))
-    try:
-        nodes = list(yaml.compose_all(text, Loader=_Composer))
-    except (yaml.YAMLError, UnicodeEncodeError):
-        # the walk meets a limit, or a syntax error, before the composer's error (an undefined alias)
-        if not _within_limits(text, display, problems, line_offset):
-            return None
-        raise
-    if "*" in text and _has_alias(nodes) and not _within_limits(text, display, problems, line_offset):
+    if _is_short_and_shallow(text):
+        try:
+            document = _single_document(text)
+        except (yaml.YAMLError, UnicodeEncodeError):
+            document = _NOT_COMPOSED
+        if document is not _NOT_COMPOSED:
+            nodes = [document] if document is not None else []
+            if "*" not in text or not _has_alias(nodes):
+                return nodes
+    if not _within_limits(text, display, problems, line_offset):
         return None
-    return nodes
+    return list(yaml.compose_all(text, Loader=_Composer))
 
 
-def _is_shallow(text: str) -> bool:
-    """True when no document in ``text`` can nest deeper than MAX_DEPTH, by an upper bound read off the text.
+def _single_document(text: str) -> yaml.Node | None:
+    """The one document in ``text`` (None when there is none); a second document is a ComposerError."""
+    loader = _Composer(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _is_short_and_shallow(text: str) -> bool:
+    """True when ``text`` is short and no document in it can nest deeper than MAX_DEPTH, by an upper
+    bound read off the text.
 
     Flow collections each start at a '[' or '{'. Block collections start only where a line's
     _BLOCK_PREFIX ends or at an indicator inside it, and the parser opens a block collection only
@@ -398,9 +441,13 @@ def _is_shallow(text: str) -> bool:
     value may be a sequence at the mapping's own column. So with every prefix at most ``widest``
     columns, block collections nest at most 2 * (widest + 1) deep.
     """
-    flow = text.count("[") + text.count("{")
-    if flow > MAX_DEPTH or _OTHER_BREAKS.search(text):
+    if len(text) > _SHORT_TEXT:
         return False
+    flow = text.count("[") + text.count("{")
+    if flow > MAX_DEPTH or "\r" in text or (not text.isascii() and _OTHER_BREAKS.search(text)):
+        return False
+    if flow <= _FEW_FLOW and not _LONG_FIRST_RUN.match(text) and not _LONG_LATER_RUN.search(text):
+        return True
     widest = max(map(len, _BLOCK_PREFIX.findall(text)))
     return 2 * (widest + 1) + flow <= MAX_DEPTH
 

@@ -43,8 +43,12 @@ def is_date(value: object) -> bool:
     return True
 
 
+# str.isspace() or a C0 control: re's \s is str.isspace() (both are Py_UNICODE_ISSPACE)
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")
+
+
 def is_https_url(value: object) -> bool:
-    if not isinstance(value, str) or any(c.isspace() or ord(c) < 32 for c in value):
+    if not isinstance(value, str) or _SPACE_OR_CONTROL.search(value):
         return False
     parts = urlsplit(value)
     return parts.scheme == "https" and bool(parts.hostname) and "." in (parts.hostname or "") and not parts.username
