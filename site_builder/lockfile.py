@@ -64,8 +64,8 @@ def format_lines(entries: list[tuple[str, str]]) -> str:
 
 
 def is_safe_frozen_name(relative: str) -> bool:
-    parts = relative.split("/")
-    return not _UNSAFE_NAME.search(relative) and all(part not in ("", ".", "..") for part in parts)
+    between = f"/{relative}/"  # a part "", "." or ".." shows as "//", "/./" or "/../"
+    return not _UNSAFE_NAME.search(relative) and "//" not in between and "/./" not in between and "/../" not in between
 
 
 def parse_lock(text: str, display: str, problems: Problems) -> list[LockEntry] | None:

@@ -172,10 +172,17 @@ def _compile(schema: Any) -> Check | None:
     return all_hold
 
 
+# The type names whose test is a plain isinstance (bool is not an int here: "boolean" is its own name)
+_TYPE_CLASSES: dict[str, type] = {"array": list, "boolean": bool, "null": type(None), "object": dict, "string": str}
+
+
 def _compile_type(types: Any, schema: dict) -> Check | None:
     names = [types] if isinstance(types, str) else types
     if not isinstance(names, list) or not names or not all(isinstance(name, str) and name in _TYPE_TESTS for name in names):
         return None
+    if all(name in _TYPE_CLASSES for name in names):
+        classes = tuple(_TYPE_CLASSES[name] for name in names)
+        return lambda value: isinstance(value, classes)
     tests = [_TYPE_TESTS[name] for name in names]
     if len(tests) == 1:
         return tests[0]
@@ -206,18 +213,28 @@ def _compile_additional(additional: Any, schema: dict) -> Check | None:
         return None
     if additional is True:
         return _always
+    names = frozenset(known)
     if additional is False:
-        return lambda value: not isinstance(value, dict) or all(key in known for key in value)
+        return lambda value: not isinstance(value, dict) or value.keys() <= names
     each = _compile(additional)
     if each is None or not isinstance(additional, dict):
         return None
-    return lambda value: not isinstance(value, dict) or all(each(item) for key, item in value.items() if key not in known)
+
+    def check(value: Any) -> bool:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key not in names and not each(item):
+                    return False
+        return True
+
+    return check
 
 
 def _compile_required(names: Any, schema: dict) -> Check | None:
     if not isinstance(names, list):
         return None
-    return lambda value: not isinstance(value, dict) or all(name in value for name in names)
+    required = frozenset(names)
+    return lambda value: not isinstance(value, dict) or value.keys() >= required
 
 
 def _compile_items(items: Any, schema: dict) -> Check | None:
@@ -228,7 +245,15 @@ def _compile_items(items: Any, schema: dict) -> Check | None:
     each = _compile(items)
     if each is None:
         return None
-    return lambda value: not isinstance(value, list) or all(each(item) for item in value)
+
+    def check(value: Any) -> bool:
+        if isinstance(value, list):
+            for item in value:
+                if not each(item):
+                    return False
+        return True
+
+    return check
 
 
 def _compile_min_length(limit: Any, schema: dict) -> Check | None:
