@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Na
 
 from .memo import IdentityMemo
 from .progress import ProgressCallback
-from .render import Asset, Finisher, Generator, Page, RenderContext, RenderedSite, RenderError, make_environment, page_variables, render_page
+from .render import claim, Asset, Finisher, Generator, Page, RenderContext, RenderedSite, RenderError, make_environment, page_variables, render_page
 from .theme import Theme
 from .write import MARKER, StagedWriter
 
@@ -184,9 +184,7 @@ def _generate(ctx: RenderContext, theme: Theme, generators: Iterable[Generator],
     pages: list[Page] = []
     for generator in generators:
         for item in generator(ctx):
-            if item.path in claimed:
-                raise RenderError(f"two outputs claim the path {item.path}")
-            claimed.add(item.path)
+            claim(claimed, item.path)
             if isinstance(item, Asset):
                 emitter.emit(item.path, item.data)
             else:

@@ -443,6 +443,13 @@ def render_page(environment: jinja2.Environment, ctx: RenderContext, page: Page)
         raise RenderError(f"{page.template}: {exc.message} (while rendering {page.path})") from exc
 
 
+def claim(claimed: set[str], path: str) -> None:
+    """Each output path is made by one generator only (site_items, and the build's streamed form)."""
+    if path in claimed:
+        raise RenderError(f"two outputs claim the path {path}")
+    claimed.add(path)
+
+
 def site_items(ctx: RenderContext, theme: Theme, generators: Iterable[Generator]) -> tuple[dict[str, bytes], list[Page]]:
     """The theme's static files and every generated asset by path, and the pages to render; each path claimed once."""
     files: dict[str, bytes] = dict(theme.static_files)
@@ -450,9 +457,7 @@ def site_items(ctx: RenderContext, theme: Theme, generators: Iterable[Generator]
     claimed = set(files)
     for generator in generators:
         for item in generator(ctx):
-            if item.path in claimed:
-                raise RenderError(f"two outputs claim the path {item.path}")
-            claimed.add(item.path)
+            claim(claimed, item.path)
             if isinstance(item, Asset):
                 files[item.path] = item.data
             else:
