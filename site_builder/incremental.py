@@ -48,6 +48,7 @@ import jinja2
 from jinja2 import nodes
 
 from .errors import Problem, Problems
+from .kept import KeptWhileUsed
 from .memo import IdentityMemo
 from .render import DERIVED_VARIABLES, FRAME_VARIABLES, FragmentStore, Page, RenderContext, derived_inputs, frame_variables, make_environment, render_page
 from .theme import Theme
@@ -87,21 +88,24 @@ class Fingerprinter:
     """Content hashes of Python values: the same content gives the same bytes, in any process.
 
     A hash covers the value's type and content: dataclass fields, items, text. Hashes of
-    immutable values are remembered by identity for one generation (one build) past their last
-    use, holding a reference so that an id is never reused while remembered; so the content
-    model, shared between builds through LoadMemo, is hashed once, and each build hashes only
-    values made afresh. Plain text and numbers inside a value are fed to its hash directly.
+    immutable values are remembered by identity while they are in use (kept.py), holding a
+    reference so that an id is never reused while remembered; so the content model, shared
+    between builds through LoadMemo, is hashed once, and each build hashes only values made
+    afresh. Plain text and numbers inside a value are fed to its hash directly.
     """
 
     def __init__(self) -> None:
-        self._current: dict[int, tuple[Any, bytes]] = {}
-        self._previous: dict[int, tuple[Any, bytes]] = {}
+        self._known: KeptWhileUsed[int, tuple[Any, bytes]] = KeptWhileUsed()  # id -> (value, digest)
         self._tags: dict[type, bytes] = {}
         self._fields: dict[type, tuple[tuple[str, bytes], ...]] = {}
 
     def next_generation(self) -> None:
-        """Forget hashes that the last build did not use; call once per build."""
-        self._previous, self._current = self._current, {}
+        """A build is done: hashes long unused may be dropped (kept.py says when); call once per build."""
+        self._known.end_build()
+
+    def forget(self) -> None:
+        """Drop every hash: for a build that will not be followed by another in this process."""
+        self._known.clear()
 
     def seed(self, value: Any, digest: bytes) -> None:
         """Take ``digest`` as ``value``'s hash without walking it (LoadMemo names its values by their inputs).
@@ -110,20 +114,16 @@ class Fingerprinter:
         value hashed by content gets another digest, which costs a cache miss, never a wrong page.
         """
         if value is not None and not isinstance(value, (*_MUTABLE, str, bytes, int, float)):
-            self._current[id(value)] = (value, digest)
+            self._known.put(id(value), (value, digest))
 
     def digest(self, value: Any) -> bytes:
         key = id(value)
-        hit = self._current.get(key)
+        hit = self._known.used.get(key) or self._known.get(key)
         if hit is not None and hit[0] is value:
-            return hit[1]
-        hit = self._previous.pop(key, None)
-        if hit is not None and hit[0] is value:
-            self._current[key] = hit
             return hit[1]
         result = self._compute(value)
         if not isinstance(value, _MUTABLE):  # a list may change between builds; a tuple may not
-            self._current[key] = (value, result)
+            self._known.put(key, (value, result))
         return result
 
     def _feed(self, h: "hashlib._Hash", item: Any) -> None:
@@ -241,10 +241,17 @@ class FileStates:
             return
         for changed in paths:
             changed = changed.rstrip(os.sep)
-            inside = changed + os.sep
-            for store in (self._trees, self._files):
-                for key in [k for k in store if k == changed or k.startswith(inside) or changed.startswith(k + os.sep)]:
-                    del store[key]
+            was_file = self._files.pop(changed, None) is not None
+            self._trees.pop(changed, None)
+            folder, above = os.path.dirname(changed), changed
+            while folder != above:  # every folder that holds it, up to the root
+                self._trees.pop(folder, None)
+                folder, above = os.path.dirname(folder), folder
+            if not was_file:  # a folder, or a path never hashed as a file: what was inside it goes too
+                inside = changed + os.sep
+                for store in (self._trees, self._files):
+                    for key in [k for k in store if k.startswith(inside)]:
+                        del store[key]
 
     def digest(self, path: Path) -> bytes:
         return self._digest(str(path))
@@ -822,28 +829,23 @@ class _GroupDigests:
     A 1,000-app site has 3,864 pages reading about 40 paths each; the same ``app`` or ``site``
     object read by the same closure gives the same digest, so after one edit only the roots made
     afresh are walked. Mutable roots are never remembered (a list may change between builds).
-    Entries unused for a whole build are dropped; each holds its root, so an id is not reused.
+    Entries long unused are dropped (kept.py); each holds its root, so an id is not reused.
     """
 
     def __init__(self) -> None:
-        self._current: dict[tuple[int, int], tuple[Any, bytes]] = {}
-        self._previous: dict[tuple[int, int], tuple[Any, bytes]] = {}
+        self._known: KeptWhileUsed[tuple[int, int], tuple[Any, bytes]] = KeptWhileUsed()
 
     def next_generation(self) -> None:
-        self._previous, self._current = self._current, {}
+        self._known.end_build()
 
     def digest(self, root: Any, reads: tuple[Read, ...], compute: Callable[[Any, tuple[Read, ...]], bytes]) -> bytes:
         key = (id(root), id(reads))  # closures are kept by RenderCache, so ``reads`` lives as long
-        hit = self._current.get(key)
-        if hit is None:
-            hit = self._previous.pop(key, None)
-            if hit is not None:
-                self._current[key] = hit
+        hit = self._known.get(key)
         if hit is not None and hit[0] is root:
             return hit[1]
         result = compute(root, reads)
         if not isinstance(root, _MUTABLE):
-            self._current[key] = (root, result)
+            self._known.put(key, (root, result))
         return result
 
 

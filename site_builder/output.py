@@ -380,9 +380,7 @@ def stream_site(
             pending.append((page, key))
     if once and cache is not None:  # the keys are made: the content hashes behind them (80 MB at 5,000 apps) are not needed
         session = None
-        fingerprints = cache._fingerprints  # noqa: SLF001 - RenderCache has no way to forget them yet
-        fingerprints.next_generation()
-        fingerprints.next_generation()
+        cache._fingerprints.forget()  # noqa: SLF001 - RenderCache has no way to forget them yet
         release_free_memory()
     reused = total - len(pending)
     tick = (lambda done: progress(reused + done, total)) if progress is not None else None

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from .dates import long_date
 from .headers import REFERRER_POLICY, content_security_policy
+from .kept import KeptWhileUsed
 from .memo import IdentityMemo, call
 from .model import Edition, Project, Release, Site
 from .theme import Theme
@@ -229,8 +230,8 @@ class FragmentStore:
     per app then re-renders, after one app changed, that app's row only.
 
     Kept between builds by whoever makes each build's environment (``make_environment(...,
-    fragments=store)``, which starts a new generation): a build keeps the fragments it used and
-    forgets those the build before it did not use, as ``Fingerprinter`` does.
+    fragments=store)``, which starts a new generation); fragments long unused are forgotten, as
+    ``Fingerprinter``'s hashes are (kept.py).
     """
 
     def __init__(self, fingerprints: Fingerprinter | None = None) -> None:
@@ -239,20 +240,18 @@ class FragmentStore:
         self._unfingerprintable = Unfingerprintable
         self._owns_fingerprints = fingerprints is None  # a shared Fingerprinter's generations are its owner's
         self.fingerprints = Fingerprinter() if fingerprints is None else fingerprints
-        self._current: dict[bytes, Markup] = {}
-        self._previous: dict[bytes, Markup] = {}
+        self._rendered: KeptWhileUsed[bytes, Markup] = KeptWhileUsed()
         self._closures: dict[str, bytes | None] = {}  # template name -> hash of its sources, for this build
         self._analyses: dict[bytes, TemplateInfo] = {}  # source hash -> what the template names; one more per template edit
-        # fragment keys by (closure, identities of the values), this build's and the last one's
-        self._keys: dict[tuple, tuple[tuple[Any, ...], bytes | None]] = {}
-        self._previous_keys: dict[tuple, tuple[tuple[Any, ...], bytes | None]] = {}
+        # fragment keys by (closure, identities of the values) -> (the values, held so that their ids stay theirs; the key)
+        self._keys: KeptWhileUsed[tuple, tuple[tuple[Any, ...], bytes | None]] = KeptWhileUsed()
         self.rendered = 0  # fragments rendered afresh in this build
         self.reused = 0
 
     def next_generation(self) -> None:
-        """Start a build: template sources are read again, and fragments the last build did not use are forgotten."""
-        self._previous, self._current = self._current, {}
-        self._previous_keys, self._keys = self._keys, {}
+        """Start a build: template sources are read again, and fragments long unused may be forgotten (kept.py)."""
+        self._rendered.end_build()
+        self._keys.end_build()
         self._closures = {}
         self.rendered = self.reused = 0
         if self._owns_fingerprints:
@@ -261,38 +260,30 @@ class FragmentStore:
     def render(self, environment: jinja2.Environment, name: str, values: dict[str, Any]) -> Markup:
         key = self._key(environment, name, values)
         if key is not None:
-            known = self._current.get(key)
-            if known is None:
-                known = self._previous.pop(key, None)
-                if known is not None:
-                    self._current[key] = known
+            known = self._rendered.get(key)
             if known is not None:
                 self.reused += 1
                 return known
         result = render_fragment(environment, name, values)
         self.rendered += 1
         if key is not None:
-            self._current[key] = result
+            self._rendered.put(key, result)
         return result
 
     def _key(self, environment: jinja2.Environment, name: str, values: dict[str, Any]) -> bytes | None:
         """The fragment's key; None when it cannot be known (a template named by an expression, a value without a content hash).
 
-        Remembered for the very same values (by identity) within a build: a page's rows share its url.
+        Remembered for the very same values (by identity): a page's rows share its url.
         """
         closure = self._closures[name] if name in self._closures else self._closure(environment, name)
         if closure is None:
             return None
-        by_identity = (closure, *map(id, values.values()), *values)
+        by_identity = (closure, *map(_identity, values.values()), *values)
         known = self._keys.get(by_identity)
-        if known is None:
-            known = self._previous_keys.pop(by_identity, None)
-            if known is not None:
-                self._keys[by_identity] = known
-        if known is not None and all(a is b for a, b in zip(known[0], values.values())):
+        if known is not None and all(a is b or type(b) in _BY_VALUE for a, b in zip(known[0], values.values())):
             return known[1]
         key = self._content_key(closure, values)
-        self._keys[by_identity] = (tuple(values.values()), key)  # holding the values keeps their ids unique
+        self._keys.put(by_identity, (tuple(values.values()), key))
         return key
 
     def _content_key(self, closure: bytes, values: dict[str, Any]) -> bytes | None:
@@ -339,6 +330,23 @@ class FragmentStore:
             result = h.digest()
         self._closures[name] = result
         return result
+
+
+_BY_VALUE = (str, partial)
+
+
+def _identity(value: Any) -> Any:
+    """What tells a fragment's value from another: its identity, but text and ``url`` by value.
+
+    A page's ``url`` is a partial per folder depth; a build that renders no page of that depth
+    makes it afresh, and the rows of every page after it must still be found.
+    """
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is partial and not value.keywords and all(type(arg) is str for arg in value.args):
+        return (value.func, value.args)
+    return id(value)
 
 
 def render_fragment(environment: jinja2.Environment, name: str, values: dict[str, Any]) -> Markup:
@@ -423,7 +431,7 @@ def page_variables(ctx: RenderContext, page: Page) -> dict[str, Any]:
         "page_path": page.path,
         "indexable": page.indexable and not ctx.draft,
         "canonical_url": absolute_url(site.base_url, canonical),
-        # one function object per folder depth, the same in every build: fragments key on it by identity
+        # one function object per folder depth and build (fragments key on its function and arguments)
         "url": partial(root_relative_url, site.base_url) if page.root_relative else call(ctx.memo, bound, prefixed_url, "../" * page.path.count("/")),
         "absolute_url": call(ctx.memo, bound, absolute_url, site.base_url),
         **page.context,

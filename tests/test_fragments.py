@@ -113,7 +113,8 @@ def test_fragments_are_reused_while_their_values_are_the_same_and_redrawn_when_a
     assert after == render_pages(project, None, "apps/index.html")
 
 
-def test_fragments_not_used_in_the_last_build_are_forgotten(tmp_path: Path) -> None:
+def test_fragments_outlive_builds_that_did_not_use_them(tmp_path: Path) -> None:
+    """A build that reuses a whole page touches none of its fragments; the next edit still finds them."""
     theme = theme_of(tmp_path / "templates", {"_row.html": "<p>{{ n }}</p>", "page.html": "{% for n in numbers %}{{ fragment('_row.html', n=n) }}{% endfor %}"})
     store = FragmentStore()
 
@@ -121,8 +122,9 @@ def test_fragments_not_used_in_the_last_build_are_forgotten(tmp_path: Path) -> N
         return make_environment(theme, fragments=store).get_template("page.html").render({"numbers": numbers})
 
     assert build([1, 2]) == "<p>1</p><p>2</p>" and store.rendered == 2
+    assert build([]) == "" and (store.rendered, store.reused) == (0, 0)
     assert build([2]) == "<p>2</p>" and (store.rendered, store.reused) == (0, 1)
-    assert build([1, 2]) == "<p>1</p><p>2</p>" and (store.rendered, store.reused) == (1, 1)  # 1 was not used in the last build
+    assert build([1, 2, 3]) == "<p>1</p><p>2</p><p>3</p>" and (store.rendered, store.reused) == (1, 2)
 
 
 def test_a_value_without_a_content_hash_is_rendered_every_time(tmp_path: Path) -> None:
@@ -141,19 +143,20 @@ def test_a_value_without_a_content_hash_is_rendered_every_time(tmp_path: Path) -
 
 
 def test_a_shared_fingerprinter_keeps_its_own_generations() -> None:
-    """RenderCache's Fingerprinter (seeded by LoadMemo) may serve the store: only its owner starts its builds."""
-    fingerprints = Fingerprinter()
-    value = ("a", "tuple")
-    fingerprints.seed(value, b"seeded digest 16")  # forgotten after two generations without use
-    store = FragmentStore(fingerprints)
+    """RenderCache's Fingerprinter (seeded by LoadMemo) may serve the store: only its owner ends its builds."""
+
+    class Counting(Fingerprinter):
+        builds = 0
+
+        def next_generation(self) -> None:
+            self.builds += 1
+            super().next_generation()
+
+    shared = Counting()
+    store = FragmentStore(shared)
     for _ in range(3):
         store.next_generation()
-    assert fingerprints.digest(value) == b"seeded digest 16"
-    own = FragmentStore()
-    own.fingerprints.seed(value, b"seeded digest 16")
-    for _ in range(2):
-        own.next_generation()
-    assert own.fingerprints.digest(value) != b"seeded digest 16"
+    assert shared.builds == 0
 
 
 # --- templates: edits and overrides ---------------------------------------------------------------

@@ -351,3 +351,26 @@ def test_when_the_watcher_cannot_say_what_changed_every_file_is_checked(project:
     edit(project / "content/apps/status-timer/app.yaml", "Shows, in the context panel", "Shows, in the side panel")
     assert watched_build(project, cache, None) == clean(project)
     assert cache.load.loaded == [str(project / "content/apps/status-timer")]
+
+
+def test_a_folder_named_by_the_watcher_is_walked_again_with_all_inside_it(released: Path) -> None:
+    """A watcher may name only the folder that was removed, renamed or copied in, not the files in it."""
+    project = released
+    cache = BuildCache(load=LoadMemo(watched=True))
+    incremental(project, cache)
+    apps = project / "content/apps"
+    first = sorted(path for path in apps.iterdir() if path.is_dir())[0]
+    copy = apps / "zz-copied-app"
+    shutil.copytree(first, copy)
+    app_yaml = copy / "app.yaml"
+    app_yaml.write_text(app_yaml.read_text(encoding="utf-8").replace("name: ", "name: Copied ", 1), encoding="utf-8")
+    assert watched_build(project, cache, {copy}) == clean(project)
+    replacement = project / "replacement"
+    shutil.copytree(copy, replacement)
+    (replacement / "app.yaml").write_text(app_yaml.read_text(encoding="utf-8").replace("name: Copied ", "name: Replaced ", 1), encoding="utf-8")
+    shutil.rmtree(copy)
+    replacement.rename(copy)  # the watcher names the folder, not its files
+    after = watched_build(project, cache, {copy})
+    assert after == clean(project) and b"Replaced " in after["apps/index.html"]
+    shutil.rmtree(first)
+    assert watched_build(project, cache, {first}) == clean(project)
