@@ -243,20 +243,20 @@ def load_apps(apps_dir: Path, display_root: str, problems: Problems, catalogue: 
         if not listed.is_dir():
             problems.error(Position(display), "is not an app folder", hint=f"apps/ holds one folder per app, each with {APP_FILE} and {MANIFEST_FILE}")
             continue
-        entry = apps_dir / listed.name
-        key = entry.name.casefold()
+        name = listed.name
+        key = name.casefold()
         if key in folded:
-            problems.error(Position(f"{display}/"), f"app folder {entry.name!r} differs from {folded[key]!r} only in case", hint="rename or remove one of them; both would publish to the same address on case-insensitive disks")
+            problems.error(Position(f"{display}/"), f"app folder {name!r} differs from {folded[key]!r} only in case", hint="rename or remove one of them; both would publish to the same address on case-insensitive disks")
             continue
-        folded[key] = entry.name
-        if not SLUG.match(entry.name):
-            suggestion = re.sub(r"[^a-z0-9]+", "-", entry.name.lower()).strip("-") or "my-app"
-            problems.error(Position(f"{display}/"), f"{entry.name!r} is not a valid app slug", hint=f"use lower-case letters, digits and single hyphens, e.g. {suggestion!r}; it becomes the page address apps/<slug>/")
+        folded[key] = name
+        if not SLUG.match(name):
+            suggestion = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "my-app"
+            problems.error(Position(f"{display}/"), f"{name!r} is not a valid app slug", hint=f"use lower-case letters, digits and single hyphens, e.g. {suggestion!r}; it becomes the page address apps/<slug>/")
             continue
         if memo is not None:  # a frozen release's unchanged copy of an app shares the app already loaded
-            app = memo.call(load_app, entry, display, problems=problems, catalogue=catalogue, relocate=moved_app)
+            app = memo.call(load_app, listed.path, display, problems=problems, catalogue=catalogue, relocate=moved_app)
         else:
-            app = load_app(entry, display, problems, catalogue)
+            app = load_app(Path(listed.path), display, problems, catalogue)
         if app is not None:
             apps.append(app)
     return tuple(sorted(apps, key=lambda a: a.slug))

@@ -50,7 +50,7 @@ from jinja2 import nodes
 from .errors import Problem, Problems
 from .kept import KeptWhileUsed
 from .memo import IdentityMemo
-from .render import DERIVED_VARIABLES, FRAME_VARIABLES, FragmentStore, Page, RenderContext, derived_inputs, frame_variables, make_environment, render_page
+from .render import DERIVED_VARIABLES, FRAGMENT_CALLS, FRAME_VARIABLES, FragmentStore, Page, RenderContext, derived_inputs, frame_variables, make_environment, render_page
 from .theme import Theme
 
 T = TypeVar("T")
@@ -256,6 +256,14 @@ class FileStates:
     def digest(self, path: Path) -> bytes:
         return self._digest(str(path))
 
+    def digest_of(self, path: str) -> bytes:
+        """``digest`` of a path given as text: a trusted, unchanged one is one look-up."""
+        if self.trusted:
+            known = self._trees.get(path)
+            if known is not None:
+                return known
+        return self._digest(path)
+
     def _digest(self, path: str) -> bytes:
         """A folder's digest is made of its children's, so a trusted rebuild re-walks only changed subtrees."""
         if self.trusted:
@@ -311,6 +319,7 @@ class _LoadEntry(NamedTuple):
     inputs: bytes
     value: Any
     problems: tuple[Problem, ...]
+    seed: bytes  # the value's content hash, named by the loader and its inputs (Fingerprinter.seed)
 
 
 class _Arguments(NamedTuple):
@@ -338,6 +347,7 @@ class LoadMemo:
     def __init__(self, *, watched: bool = False) -> None:
         """``watched``: a file watcher will say what changed before each build (``trust``)."""
         self._entries: dict[tuple[str, str], _LoadEntry] = {}
+        self._loader_names: dict[Callable[..., Any], str] = {}
         self._files = FileStates()
         self._files.watched = watched
         self._fingerprints = Fingerprinter()
@@ -382,7 +392,7 @@ class LoadMemo:
     def call(
         self,
         loader: Callable[..., T],
-        source: Path,
+        source: Path | str,
         *args: Any,
         problems: Problems,
         relocate: Callable[..., T] | None = None,
@@ -395,18 +405,23 @@ class LoadMemo:
         it again; only values loaded without problems are shared, so no message names the wrong file.
         ``inputs``: the names under ``source`` that the loader reads, when it reads only some of them.
         ``nested``: the loader takes ``memo=`` and loads its parts through this memo too.
+        ``source`` may be given as text (a thousand app folders need no Path each); the loader gets a Path.
         """
-        identity = (f"{loader.__module__}.{loader.__qualname__}", str(source))
+        name = self._loader_names.get(loader)
+        if name is None:
+            name = self._loader_names[loader] = f"{loader.__module__}.{loader.__qualname__}"
+        folder = os.fspath(source)
+        identity = (name, folder)
         known = self._entries.get(identity)
         try:
-            files = b"".join(self._files.digest(source / name) for name in inputs) if inputs else self._files.digest(source)
+            files = b"".join([self._files.digest_of(os.path.join(folder, part)) for part in inputs]) if inputs else self._files.digest_of(folder)
             arguments = self._arguments_seen.get(identity)
             if arguments is None or arguments.args != args or arguments.kwargs != kwargs:
                 arguments = self._arguments_seen[identity] = _Arguments(args, kwargs, self._arguments(args, kwargs), self._arguments((), kwargs))
             inputs_digest = files + arguments.digest
-            twin_key = (identity[0], source.name, files, arguments.keywords_digest) if relocate is not None else None
+            twin_key = (name, os.path.basename(folder), files, arguments.keywords_digest) if relocate is not None else None
         except Unfingerprintable:
-            return loader(source, *args, problems=problems, **kwargs)
+            return loader(Path(source), *args, problems=problems, **kwargs)
         if nested:
             kwargs = {**kwargs, "memo": self}
         twin = self._twins.get(twin_key) if twin_key is not None else None
@@ -417,21 +432,22 @@ class LoadMemo:
                 self.reused.append(str(source))
             problems.extend(known.problems)
             value = known.value
-        elif twin is not None and relocate is not None:
-            value = relocate(twin, *args)
-            self._entries[identity] = _LoadEntry(inputs_digest, value, ())
-            self.reused.append(str(source))
         else:
             fresh = Problems()
-            value = loader(source, *args, problems=fresh, **kwargs)
-            self._entries[identity] = _LoadEntry(inputs_digest, value, tuple(fresh.items))
-            if stats:
-                self.loaded.append(str(source))
-            problems.extend(fresh.items)
-        if twin_key is not None and value is not None and not self._entries[identity].problems:
+            if twin is not None and relocate is not None:
+                value = relocate(twin, *args)
+                self.reused.append(folder)
+            else:
+                value = loader(Path(source), *args, problems=fresh, **kwargs)
+                if stats:
+                    self.loaded.append(folder)
+                problems.extend(fresh.items)
+            seed = _new_hash(b"loaded\0" + "\0".join(identity).encode("utf-8", "surrogatepass") + b"\0" + inputs_digest).digest()
+            known = self._entries[identity] = _LoadEntry(inputs_digest, value, tuple(fresh.items), seed)
+        if twin_key is not None and value is not None and not known.problems:
             self._twins.setdefault(twin_key, value)
         if self.on_value is not None:
-            self.on_value(value, _new_hash(b"loaded\0" + "\0".join(identity).encode("utf-8", "surrogatepass") + b"\0" + inputs_digest).digest())
+            self.on_value(value, known.seed)
         return value
 
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
@@ -474,8 +490,8 @@ class TemplateInfo:
 def analyse_template(environment: jinja2.Environment, source: str) -> TemplateInfo:
     """The templates and variable paths one template's syntax tree names (an over-approximation).
 
-    A call ``fragment('_row.html', app=app)`` (render.fragment) names '_row.html' as an include
-    does, and reads its values; a fragment named by an expression makes the template dynamic.
+    A call ``fragment('_row.html', app=app)`` (render.fragment, and fragment_each) names '_row.html'
+    as an include does, and reads its values; a fragment named by an expression makes the template dynamic.
     """
     tree = environment.parse(source)
     references: list[str] = []
@@ -509,8 +525,9 @@ def analyse_template(environment: jinja2.Environment, source: str) -> TemplateIn
                 dynamic = True
             else:
                 references.extend(names)
-        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name == "fragment" and "fragment" not in local:
-            # render.fragment('name', **values) draws template 'name': a reference; its values are read below like any argument
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and node.node.name in FRAGMENT_CALLS and node.node.name not in local:
+            # render.fragment('name', **values) and fragment_each('name', 'item', items) draw template 'name':
+            # a reference; their values are read below like any argument
             first = node.args[0] if node.args else None
             if isinstance(first, nodes.Const) and isinstance(first.value, str):
                 references.append(first.value)
@@ -648,8 +665,8 @@ class RenderCache:
         self._fingerprints = Fingerprinter()
         self._groups = _GroupDigests()
         # path -> (page, closure, frame digest, key) of the last build and of the one running
-        self._page_keys: dict[str, tuple[Page, Closure, bytes, str]] = {}
-        self._page_keys_next: dict[str, tuple[Page, Closure, bytes, str]] = {}
+        self._page_keys: dict[str, tuple[Page, Closure, bytes, str, Any, frozenset[str]]] = {}
+        self._page_keys_next: dict[str, tuple[Page, Closure, bytes, str, Any, frozenset[str]]] = {}
         # one Fingerprinter for page keys and fragment keys: the apps both hash are hashed once
         self._fragments = FragmentStore(self._fingerprints) if keep_fragments else None
         self.stats = RenderStats()
@@ -724,7 +741,9 @@ class _Session:
         self.pages: dict[str, CacheEntry] = {}
         cache._pages, self.previous = self.pages, cache._pages
         self.frames: dict[tuple[int, int, frozenset[str]], tuple[Any, bytes]] = {}
-        self.page_keys: dict[str, tuple[Page, Closure, bytes, str]] = {}  # this build's, for the next
+        # path -> (page, closure, frame digest, key, the page's own edition or None, frame variables it overrides)
+        self.page_keys: dict[str, tuple[Page, Closure, bytes, str, Any, frozenset[str]]] = {}  # this build's, for the next
+        self.last_keys = cache._page_keys
         cache._page_keys_next = self.page_keys
 
     def render(self, page: Page) -> bytes:
@@ -748,23 +767,28 @@ class _Session:
         fields), and ``page.context``. A page object made by the same generator from the same
         objects as in the last build (memo.py), in the same frame, has the last build's key.
         """
-        if page.template not in self.closures:
-            self.closures[page.template] = self.cache.closure(self.environment, page.template, self.sources)
-        closure = self.closures[page.template]
+        closure = self.closures.get(page.template, _ABSENT)
+        if closure is _ABSENT:
+            closure = self.closures[page.template] = self.cache.closure(self.environment, page.template, self.sources)
         if closure is None:
             return None
-        context = page.context
-        edition = context.get("edition", self.ctx.edition)
-        overridden = FRAME_VARIABLES.intersection(context) if context else frozenset()
-        try:
-            frame = self.frame_digest(closure, edition, overridden)
-            known = self.cache._page_keys.get(page.path)
-            if known is not None and known[0] is page and known[1] is closure and known[2] == frame:
+        known = self.last_keys.get(page.path)
+        if known is not None and known[0] is page and known[1] is closure:  # the page's context is as it was
+            edition = self.ctx.edition if known[4] is None else known[4]
+            frame = self.frames.get((id(closure), id(edition), known[5]))
+            if frame is None:
+                frame = self.frame_digest(closure, edition, known[5])
+            if frame[1] == known[2]:
                 self.page_keys[page.path] = known
                 return known[3]
+        context = page.context
+        edition = context.get("edition", self.ctx.edition)
+        overridden = FRAME_VARIABLES.intersection(context) if context else _NONE
+        try:
+            frame = self.frame_digest(closure, edition, overridden)
             site = context["site"] if "site" in context else edition.site
             h = _new_hash(self.cache.salt.encode() + b"\0page\0")
-            h.update(f"{page.path}\0{page.template}\0{page.root_relative}\0".encode() + closure.digest + frame)
+            h.update(f"{page.path}\0{page.template}\0{page.root_relative}\0".encode() + closure.digest + frame[1])
             h.update(derived_inputs(self.ctx, page, site).encode("utf-8", "surrogatepass"))
             groups = self.cache._groups
             for root, reads in closure.by_root:
@@ -775,15 +799,15 @@ class _Session:
         except Exception:  # a property that fails here fails in the render too, which reports it
             return None
         key = h.hexdigest()
-        self.page_keys[page.path] = (page, closure, frame, key)
+        self.page_keys[page.path] = (page, closure, frame[1], key, context.get("edition"), overridden)
         return key
 
-    def frame_digest(self, closure: Closure, edition: Any, overridden: frozenset[str]) -> bytes:
-        """What ``closure`` reads from everything but ``page.context`` and the derived variables."""
+    def frame_digest(self, closure: Closure, edition: Any, overridden: frozenset[str]) -> tuple[Any, bytes]:
+        """(edition, what ``closure`` reads from everything but ``page.context`` and the derived variables)."""
         memo = (id(closure), id(edition), overridden)
         known = self.frames.get(memo)
         if known is not None:
-            return known[1]
+            return known
         frame = frame_variables(self.ctx, edition)
         environment_globals = self.environment.globals
         h = _new_hash(b"frame")
@@ -798,9 +822,8 @@ class _Session:
                 h.update(root.encode() + _UNDEFINED)
             else:
                 h.update(self.cache._groups.digest(value, reads, self.reads_digest))
-        digest = h.digest()
-        self.frames[memo] = (edition, digest)  # holds the edition, so its id is not reused in this build
-        return digest
+        self.frames[memo] = known = (edition, h.digest())  # holds the edition, so its id is not reused in this build
+        return known
 
     def reads_digest(self, root: Any, reads: tuple[Read, ...]) -> bytes:
         """One hash of what ``reads`` find starting from ``root``."""
@@ -821,6 +844,7 @@ class _Session:
 
 
 _ABSENT = object()
+_NONE: frozenset[str] = frozenset()
 
 
 class _GroupDigests:

@@ -12,6 +12,7 @@ import types
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -215,6 +216,12 @@ def names(items: Iterable[Any]) -> Markup:
     return Markup(", ".join(map(escape_output, items)))
 
 
+def any_with(items: Iterable[Any], attribute: str) -> bool:
+    """``apps|any_with('is_sample')``: whether an item's ``attribute`` is true; what
+    ``apps|selectattr('is_sample')|list`` tells, without Jinja's filter loop over 1,000 apps on every rebuild."""
+    return any(map(attrgetter(attribute), items))
+
+
 def justification(why: Any) -> Markup:
     """Why an app needs a scope, a destination or a remote, or an "explain this" marker; a filter for the same reason as ``names``."""
     return escape(why) if why else Markup("<em>Not explained yet.</em>")
@@ -245,6 +252,8 @@ class FragmentStore:
         self._analyses: dict[bytes, TemplateInfo] = {}  # source hash -> what the template names; one more per template edit
         # fragment keys by (closure, identities of the values) -> (the values, held so that their ids stay theirs; the key)
         self._keys: KeptWhileUsed[tuple, tuple[tuple[Any, ...], bytes | None]] = KeptWhileUsed()
+        # fragment_each loops by (closure, item variable, the shared values) -> {id(item): (item, output)}
+        self._loops: KeptWhileUsed[tuple, dict[int, tuple[Any, Markup]]] = KeptWhileUsed()
         self.rendered = 0  # fragments rendered afresh in this build
         self.reused = 0
 
@@ -252,6 +261,7 @@ class FragmentStore:
         """Start a build: template sources are read again, and fragments long unused may be forgotten (kept.py)."""
         self._rendered.end_build()
         self._keys.end_build()
+        self._loops.end_build()
         self._closures = {}
         self.rendered = self.reused = 0
         if self._owns_fingerprints:
@@ -269,6 +279,31 @@ class FragmentStore:
         if key is not None:
             self._rendered.put(key, result)
         return result
+
+    def render_each(self, environment: jinja2.Environment, name: str, variable: str, items: Iterable[Any], shared: dict[str, Any]) -> Markup:
+        """``render`` for each item as ``variable``, joined; an item seen in this loop last time costs a look-up in C.
+
+        A 1,000-app table is three such loops; one ``render`` per row cost 10 µs, a rebuild 30 ms.
+        """
+        closure = self._closures[name] if name in self._closures else self._closure(environment, name)
+        items = tuple(items)
+        if closure is None:
+            return Markup("".join([self.render(environment, name, {**shared, variable: item}) for item in items]))  # each part is Markup: no escaping to do
+        loop = (closure, variable, *map(_identity, shared.values()), *shared)
+        known = self._loops.get(loop)
+        if known is not None and not all(a is b or type(b) in _BY_VALUE for a, b in zip(known[_SHARED][0], shared.values())):
+            known = None
+        ids = tuple(map(id, items))  # a table holds its items, so an id found in it is that very item
+        parts = list(map(known.get, ids)) if known else [None] * len(items)
+        misses = [index for index, part in enumerate(parts) if part is None]
+        self.reused += len(items) - len(misses)
+        outputs = [part[1] for part in parts] if not misses else [None if part is None else part[1] for part in parts]
+        for index in misses:
+            outputs[index] = self.render(environment, name, {**shared, variable: items[index]})
+        table = dict(zip(ids, zip(items, outputs)))
+        table[_SHARED] = (tuple(shared.values()), None)  # held, so that ids in the key stay theirs
+        self._loops.put(loop, table)
+        return Markup("".join(outputs))
 
     def _key(self, environment: jinja2.Environment, name: str, values: dict[str, Any]) -> bytes | None:
         """The fragment's key; None when it cannot be known (a template named by an expression, a value without a content hash).
@@ -349,6 +384,10 @@ def _identity(value: Any) -> Any:
     return id(value)
 
 
+FRAGMENT_CALLS = frozenset({"fragment", "fragment_each"})  # globals that draw a template named by their first argument
+_SHARED = -1  # a loop table's entry for its shared values; never an object's id
+
+
 def render_fragment(environment: jinja2.Environment, name: str, values: dict[str, Any]) -> Markup:
     """Template ``name`` drawn from ``values`` and the environment's globals alone."""
     return Markup(environment.get_template(name).render(values))
@@ -367,6 +406,21 @@ def fragment(context: jinja2.runtime.Context, template_name: str, /, **values: A
     if store is None:
         return render_fragment(context.environment, template_name, variables)
     return store.render(context.environment, template_name, variables)
+
+
+@jinja2.pass_context
+def fragment_each(context: jinja2.runtime.Context, template_name: str, variable: str, items: Iterable[Any], /, **shared: Any) -> Markup:
+    """``{{ fragment_each('_row.html', 'app', apps) }}``: ``fragment('_row.html', app=app)`` for each app, joined.
+
+    The same output as the loop ``{% for app in apps %}{{ fragment('_row.html', app=app) }}{% endfor %}``;
+    with a FragmentStore, the rows of items unchanged since the last build are found in one look-up each.
+    """
+    url = context.resolve_or_missing("url")
+    values = shared if url is jinja2.runtime.missing else {"url": url, **shared}
+    store = context.environment.fragments  # type: ignore[attr-defined]
+    if store is None:
+        return Markup("".join([render_fragment(context.environment, template_name, {**values, variable: item}) for item in items]))
+    return store.render_each(context.environment, template_name, variable, items, values)
 
 
 def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None = None, fragments: FragmentStore | None = None) -> jinja2.Environment:
@@ -389,10 +443,12 @@ def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None =
     environment.filters["iso_date"] = lambda value: value.isoformat()
     environment.filters["names"] = names
     environment.filters["justification"] = justification
+    environment.filters["any_with"] = any_with
     # one definition for the <meta> fallback and the _headers file (site_builder/headers.py)
     environment.globals["content_security_policy"] = content_security_policy(meta=True)
     environment.globals["referrer_policy"] = REFERRER_POLICY
     environment.globals["fragment"] = fragment
+    environment.globals["fragment_each"] = fragment_each
     if fragments is not None:
         fragments.next_generation()
         environment.fragments = fragments

@@ -4,7 +4,9 @@ faster compiled templates of ``make_environment`` give the very bytes Jinja's ow
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -17,7 +19,7 @@ from site_builder.incremental import BuildCache, Fingerprinter, RenderCache, ana
 from site_builder.load import load_project
 from site_builder.pages import GENERATORS
 from site_builder.pipeline import BuildOptions, render_project
-from site_builder.render import FragmentStore, Page, RenderContext, make_environment, render_page, site_items
+from site_builder.render import FragmentStore, Page, RenderContext, make_environment, prefixed_url, render_page, site_items
 from site_builder.theme import Theme, load_theme
 
 BUILD_DATE = date(2025, 7, 1)
@@ -64,6 +66,7 @@ def test_a_fragment_renders_what_the_inlined_template_renders(tmp_path: Path) ->
             "_row.html": row,
             "fragments.html": "<ul>\n{% for item in items %}\n{{ fragment('_row.html', item=item) }}\n{%- endfor %}\n</ul>\n",
             "inlined.html": "<ul>\n{% for item in items %}\n" + row.split("\n", 1)[1] + "{% endfor %}\n</ul>\n",
+            "each.html": "<ul>\n{{ fragment_each('_row.html', 'item', items) -}}\n</ul>\n",
         },
     )
     items = [{"slug": "a", "name": "A & B <i>", "note": ""}, {"slug": "c", "name": "C", "note": Markup("<b>bold</b>")}, {"slug": "d", "name": "D \"quoted\"", "note": "it's"}]
@@ -72,6 +75,8 @@ def test_a_fragment_renders_what_the_inlined_template_renders(tmp_path: Path) ->
         environment = make_environment(theme, fragments=store)
         inlined = environment.get_template("inlined.html").render(variables)
         assert environment.get_template("fragments.html").render(variables) == inlined
+        assert environment.get_template("each.html").render(variables) == inlined
+        assert environment.get_template("each.html").render({**variables, "items": []}) == "<ul>\n</ul>\n"
         assert "A &amp; B &lt;i&gt;" in inlined and "<b>bold</b>" in inlined and "../items/c/" in inlined
 
 
@@ -87,9 +92,9 @@ def test_the_glance_table_with_row_fragments_is_the_table_with_its_rows_inlined(
     row = (REPO_ROOT / "templates/_apps_glance_row.html").read_text(encoding="utf-8")
     body = row[row.index("<tr>") :]
     macros = (REPO_ROOT / "templates/_apps_macros.html").read_text(encoding="utf-8")
-    call = "{{ fragment('_apps_glance_row.html', app=app) }}\n{%- endfor %}"
+    call = "{{ fragment_each('_apps_glance_row.html', 'app', apps) -}}"
     assert call in macros
-    inlined = macros.replace(call, '{% from "_apps_macros.html" import sample_pill %}\n' + body + "{% endfor %}")
+    inlined = macros.replace(call, '{% for app in apps %}\n{% from "_apps_macros.html" import sample_pill %}\n' + body + "{% endfor %}")
     fragments = render_pages(project, FragmentStore(), "index.html", "apps/index.html")
     (project / "templates").mkdir()
     (project / "templates/_apps_macros.html").write_text(inlined, encoding="utf-8")
@@ -125,6 +130,28 @@ def test_fragments_outlive_builds_that_did_not_use_them(tmp_path: Path) -> None:
     assert build([]) == "" and (store.rendered, store.reused) == (0, 0)
     assert build([2]) == "<p>2</p>" and (store.rendered, store.reused) == (0, 1)
     assert build([1, 2, 3]) == "<p>1</p><p>2</p><p>3</p>" and (store.rendered, store.reused) == (1, 2)
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+
+
+def test_a_loop_of_fragments_finds_each_unchanged_item_and_draws_only_new_ones(tmp_path: Path) -> None:
+    theme = theme_of(tmp_path / "templates", {"_row.html": "<p>{{ n.label }} {{ url('x') }}</p>", "page.html": "{{ fragment_each('_row.html', 'n', numbers) }}"})
+    store = FragmentStore()
+    one, two, three = Item("one"), Item("two"), Item("three")
+
+    def build(numbers: list[Item], up: str = "../") -> str:
+        page = make_environment(theme, fragments=store).get_template("page.html")
+        return page.render({"numbers": numbers, "url": partial(prefixed_url, up)})
+
+    assert build([one, two]) == "<p>one ../x</p><p>two ../x</p>" and (store.rendered, store.reused) == (2, 0)
+    assert build([two, one, three]) == "<p>two ../x</p><p>one ../x</p><p>three ../x</p>" and (store.rendered, store.reused) == (1, 2)
+    assert build([three]) == "<p>three ../x</p>" and (store.rendered, store.reused) == (0, 1)
+    assert build([three], up="../../") == "<p>three ../../x</p>" and (store.rendered, store.reused) == (1, 0)  # url is a value of the row
+    changed = Item("three, changed")
+    assert build([changed, one]) == "<p>three, changed ../x</p><p>one ../x</p>" and (store.rendered, store.reused) == (1, 1)
 
 
 def test_a_value_without_a_content_hash_is_rendered_every_time(tmp_path: Path) -> None:
