@@ -66,7 +66,7 @@ def test_a_fragment_renders_what_the_inlined_template_renders(tmp_path: Path) ->
             "_row.html": row,
             "fragments.html": "<ul>\n{% for item in items %}\n{{ fragment('_row.html', item=item) }}\n{%- endfor %}\n</ul>\n",
             "inlined.html": "<ul>\n{% for item in items %}\n" + row.split("\n", 1)[1] + "{% endfor %}\n</ul>\n",
-            "each.html": "<ul>\n{{ fragment_each('_row.html', 'item', items) -}}\n</ul>\n",
+            "each.html": "<ul>\n{% for row in fragment_each('_row.html', 'item', items) %}\n{{ row }}\n{%- endfor %}\n</ul>\n",
         },
     )
     items = [{"slug": "a", "name": "A & B <i>", "note": ""}, {"slug": "c", "name": "C", "note": Markup("<b>bold</b>")}, {"slug": "d", "name": "D \"quoted\"", "note": "it's"}]
@@ -92,7 +92,7 @@ def test_the_glance_table_with_row_fragments_is_the_table_with_its_rows_inlined(
     row = (REPO_ROOT / "templates/_apps_glance_row.html").read_text(encoding="utf-8")
     body = row[row.index("<tr>") :]
     macros = (REPO_ROOT / "templates/_apps_macros.html").read_text(encoding="utf-8")
-    call = "{{ fragment_each('_apps_glance_row.html', 'app', apps) -}}"
+    call = "{% for row in fragment_each('_apps_glance_row.html', 'app', apps) %}\n{{ row }}\n{%- endfor %}"
     assert call in macros
     inlined = macros.replace(call, '{% for app in apps %}\n{% from "_apps_macros.html" import sample_pill %}\n' + body + "{% endfor %}")
     fragments = render_pages(project, FragmentStore(), "index.html", "apps/index.html")
@@ -138,7 +138,7 @@ class Item:
 
 
 def test_a_loop_of_fragments_finds_each_unchanged_item_and_draws_only_new_ones(tmp_path: Path) -> None:
-    theme = theme_of(tmp_path / "templates", {"_row.html": "<p>{{ n.label }} {{ url('x') }}</p>", "page.html": "{{ fragment_each('_row.html', 'n', numbers) }}"})
+    theme = theme_of(tmp_path / "templates", {"_row.html": "<p>{{ n.label }} {{ url('x') }}</p>", "page.html": "{% for row in fragment_each('_row.html', 'n', numbers) %}{{ row }}{% endfor %}"})
     store = FragmentStore()
     one, two, three = Item("one"), Item("two"), Item("three")
 
