@@ -29,7 +29,7 @@ MANIFEST_FILE = "manifest.yml"
 ACCESS_LABELS: dict[str, str] = {"delete": "Delete", "manage": "Manage", "write": "Write", "read": "Read", "other": "Other"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PermissionRow:
     """One line of the permission table: a scope, what it allows and why the app needs it."""
 
@@ -48,7 +48,7 @@ class PermissionRow:
         return ACCESS_LABELS.get(self.access, self.access.capitalize())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EgressRow:
     """One line of the egress table: where data may go, how, and why."""
 
@@ -73,7 +73,7 @@ class RemoteRow:
     why: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """Why an app is not eligible for Runs on Atlassian; ``code`` groups reasons for tests and styling."""
 
@@ -81,14 +81,14 @@ class Reason:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     eligible: bool
     reasons: tuple[Reason, ...]
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccessSummary:
     """At a glance: which products the app may read, write, delete or manage in."""
 

@@ -87,7 +87,7 @@ _REMOTE_KEYS = ("key", "baseUrl", "operations", "auth", "storage", "configurable
 _SCOPE_OPTION_KEYS = ("allowImpersonation",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scope:
     """One declared scope; ``info`` is None when the name is not one Forge accepts."""
 
@@ -97,7 +97,7 @@ class Scope:
     position: Position
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Egress:
     """One place the app may connect to, as declared under ``permissions.external``."""
 

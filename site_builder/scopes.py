@@ -31,7 +31,7 @@ CLASSIC_FILE = "classic-scopes.yaml"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScopeInfo:
     """What one scope lets an app do, in words a non-developer can act on."""
 
