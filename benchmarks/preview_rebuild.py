@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                 if file is not None and edit is not None:
                     edit(file, number)
                 cache.reset_stats()
-                cache.load.trust(set() if file is None else {str(file)})
+                cache.trust(set() if file is None else {str(file)})
                 started = time.perf_counter()
                 result = render_project(root, options, cache)
                 elapsed = (time.perf_counter() - started) * 1000

@@ -212,7 +212,7 @@ def ensure_corpus(apps: int, releases: int, work: Path) -> tuple[Path, dict]:
     return folder, expected
 
 
-def measure(tools: dict[str, Tool], names: list[str], apps: int, releases: int, repeats: int, work: Path, check: bool) -> list[Result]:
+def measure(tools: dict[str, Tool], names: list[str], apps: int, releases: int, repeats: int, work: Path, check: bool, scenarios: tuple[str, ...] = SCENARIOS) -> list[Result]:
     folder, expected = ensure_corpus(apps, releases, work)
     results: list[Result] = []
     if check:
@@ -232,9 +232,10 @@ def measure(tools: dict[str, Tool], names: list[str], apps: int, releases: int, 
             clean(tool, root)
             cold_runs.append(run_once(tool, root, tool.cold()))
         results.append(Result(name, apps, "cold", [r.seconds for r in cold_runs], max(r.max_rss_mb for r in cold_runs), [r.cpu for r in cold_runs]))
-        noop = [run_once(tool, root, tool.rebuild()) for _ in range(repeats)]
-        results.append(Result(name, apps, "noop", [r.seconds for r in noop], max(r.max_rss_mb for r in noop), [r.cpu for r in noop]))
-        for scenario in ("policy", "app"):
+        if "noop" in scenarios:
+            noop = [run_once(tool, root, tool.rebuild()) for _ in range(repeats)]
+            results.append(Result(name, apps, "noop", [r.seconds for r in noop], max(r.max_rss_mb for r in noop), [r.cpu for r in noop]))
+        for scenario in [s for s in ("policy", "app") if s in scenarios]:
             file = root / expected[f"edit_{scenario}"][name]
             original = file.read_bytes()
             runs = []
@@ -246,46 +247,51 @@ def measure(tools: dict[str, Tool], names: list[str], apps: int, releases: int, 
                 file.write_bytes(original)
             results.append(Result(name, apps, scenario, [r.seconds for r in runs], max(r.max_rss_mb for r in runs), [r.cpu for r in runs]))
         summary = ", ".join(f"{r.scenario} {r.median:.3f}s" for r in results if r.tool == name and r.apps == apps)
-        print(f"  {apps} apps, {name}: {summary}, peak {results[-4].max_rss_mb:.0f} MB", flush=True)
+        cold = next(r for r in results if r.tool == name and r.apps == apps and r.scenario == "cold")
+        print(f"  {apps} apps, {name}: {summary}, peak {cold.max_rss_mb:.0f} MB", flush=True)
     return results
 
 
 def measure_preview(folder: Path, expected: dict, repeats: int, checkout: Path) -> dict | None:
-    """The preview server's rebuild after one edit: ``render_project`` with a warm ``BuildCache``, in-process, as serve calls it.
+    """The preview server's rebuild after one edit, as ``site-builder serve`` makes it: its
+    ``PreviewBuilder`` told by the watcher which file changed, rendering, comparing and writing
+    into its own output folder, in-process (no debounce, no websocket: ``benchmarks/reload_latency.py``
+    measures those too). The first edit of each kind is not counted, as in serve the first
+    rebuild after start is the one that fills the caches an edit of that kind reaches.
 
     Runs in a child interpreter of the measured checkout, so its code (not this one's) is timed.
     """
     root = folder / "site-builder"
     script = (
-        "import sys, time, json, re\n"
+        "import sys, time, json, tempfile\n"
         "from pathlib import Path\n"
-        "from datetime import date\n"
-        "from site_builder.pipeline import render_project, BuildOptions\n"
-        "from site_builder.incremental import BuildCache\n"
-        "root, policy, app, repeats = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])\n"
-        "options = BuildOptions(build_date=date(2025, 7, 1), draft=True)\n"
-        "cache = BuildCache()\n"
-        "render_project(root, options, cache)\n"
+        "from site_builder.server import PreviewBuilder\n"
+        "root, policy, app, repeats = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve(), Path(sys.argv[3]).resolve(), int(sys.argv[4])\n"
         "result = {}\n"
-        "for name, file in (('policy', policy), ('app', app)):\n"
-        "    original = file.read_bytes()\n"
-        "    runs = []\n"
-        "    try:\n"
-        "        for counter in range(repeats):\n"
-        "            text = original.decode()\n"
-        "            text = text.rstrip() + f'\\n\\nPreview edit {counter}.\\n' if name == 'policy' else text.replace('summary: \"', f'summary: \"Preview edit {counter}. ', 1)\n"
-        "            file.write_text(text)\n"
-        "            cache.reset_stats()\n"
-        "            start = time.perf_counter()\n"
-        "            built = render_project(root, options, cache)\n"
-        "            runs.append(time.perf_counter() - start)\n"
-        "            assert built.site is not None\n"
-        "    finally:\n"
-        "        file.write_bytes(original)\n"
-        "    result[name] = sorted(runs)[len(runs) // 2]\n"
+        "with tempfile.TemporaryDirectory() as out:\n"
+        "    builder = PreviewBuilder(root, Path(out))\n"
+        "    assert builder.build(first=True).ok\n"
+        "    for name, file in (('policy', policy), ('app', app)):\n"
+        "        original = file.read_bytes()\n"
+        "        runs = []\n"
+        "        try:\n"
+        "            for counter in range(repeats + 1):\n"
+        "                text = original.decode()\n"
+        "                text = text.rstrip() + f'\\n\\nPreview edit {counter}.\\n' if name == 'policy' else text.replace('summary: \"', f'summary: \"Preview edit {counter}. ', 1)\n"
+        "                file.write_text(text)\n"
+        "                start = time.perf_counter()\n"
+        "                report = builder.build({str(file)})\n"
+        "                runs.append(time.perf_counter() - start)\n"
+        "                assert report.ok and report.changed, report\n"
+        "        finally:\n"
+        "            file.write_bytes(original)\n"
+        "            builder.build({str(file)})\n"
+        "        runs = sorted(runs[1:])\n"
+        "        result[name] = runs[len(runs) // 2]\n"
+        "    builder.close()\n"
         "print(json.dumps(result))\n"
     )
-    argv = [sys.executable, "-c", script, str(root), str(root / expected["edit_policy"]["site-builder"]), str(root / expected["edit_app"]["site-builder"]), str(repeats)]
+    argv = [sys.executable, "-c", script, str(root), str(root / expected["edit_policy"]["site-builder"]), str(root / expected["edit_app"]["site-builder"]), str(max(repeats, 5))]
     done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(checkout)}, check=False)
     if done.returncode != 0:
         print(f"  preview measurement failed: {done.stderr[-2000:]}", flush=True)
@@ -326,6 +332,8 @@ def markdown(results: list[Result], preview: dict | None, info: dict) -> str:
     lines += ["| apps | scenario | " + " | ".join(tools) + " |", "|---:|---|" + "---:|" * len(tools)]
     for size in sizes:
         for scenario in SCENARIOS:
+            if not any((tool, size, scenario) in by for tool in tools):
+                continue
             ours = by.get(("site-builder", size, scenario))
             cells = []
             for tool in tools:
@@ -345,6 +353,8 @@ def markdown(results: list[Result], preview: dict | None, info: dict) -> str:
     lines += ["| apps | scenario | " + " | ".join(tools) + " |", "|---:|---|" + "---:|" * len(tools)]
     for size in sizes:
         for scenario in SCENARIOS:
+            if not any((tool, size, scenario) in by for tool in tools):
+                continue
             cells = [f"{statistics.median(by[(t, size, scenario)].cpu):.2f} s" if (t, size, scenario) in by and by[(t, size, scenario)].cpu else "" for t in tools]
             lines.append(f"| {size:,} | {scenario} | " + " | ".join(cells) + " |")
     lines.append("")
@@ -367,7 +377,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json", help="where the raw results go")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the summary table to this file")
     parser.add_argument("--checkout", type=Path, default=REPO, help="the site-builder checkout to measure (default: this one)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of " + ", ".join(SCENARIOS) + " (cold is always run)")
     args = parser.parse_args(argv)
+    scenarios = tuple(s for s in args.scenarios.split(",") if s)
+    if set(scenarios) - set(SCENARIOS):
+        parser.error(f"unknown scenarios: {', '.join(sorted(set(scenarios) - set(SCENARIOS)))}")
     sizes = [int(s) for s in args.sizes.split(",") if s]
     names = [t for t in args.tools.split(",") if t]
     unknown = set(names) - set(TOOLS)
@@ -380,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for size in sizes:
         repeats = args.repeats or ((1 if size >= 1000 else 3) if args.quick else (3 if size >= 5000 else 5))
-        results += measure(tools, names, size, args.releases, repeats, args.work, args.check)
+        results += measure(tools, names, size, args.releases, repeats, args.work, args.check, scenarios)
         if size == 1000 and "site-builder" in names:
             folder, expected = ensure_corpus(size, args.releases, args.work)
             preview = measure_preview(folder, expected, repeats, args.checkout.resolve())

@@ -670,13 +670,33 @@ class RenderCache:
         # one Fingerprinter for page keys and fragment keys: the apps both hash are hashed once
         self._fragments = FragmentStore(self._fingerprints) if keep_fragments else None
         self.stats = RenderStats()
+        # serve: what the watcher says changed before this build, and the last build's environment
+        # with the template sources and closures it read (kept while no template changes)
+        self._changed_paths: frozenset[str] | None = None
+        self._last: tuple[tuple[str, ...], jinja2.Environment, dict[str, bytes | None], dict[str, Closure | None]] | None = None
+
+    def trust(self, changed: Iterable[str] | None) -> None:
+        """Take ``changed`` (absolute paths, from a file watcher) as all that changed since the last build:
+        if no template is among them, the next build keeps the last one's compiled templates. For one build."""
+        self._changed_paths = None if changed is None else frozenset(changed)
 
     def entries(self) -> dict[str, CacheEntry]:
         """``{output path: (key, bytes)}`` of the pages of the last build, for saving to disk."""
         return dict(self._pages)
 
     def environment(self, theme: Theme) -> jinja2.Environment:
-        return make_environment(theme, self._bytecode, self._fragments)
+        """A new environment each build, unless ``trust`` said that no template changed since the last."""
+        folders = tuple(os.path.realpath(folder) for folder in theme.template_dirs)
+        changed, self._changed_paths = self._changed_paths, None
+        last = self._last
+        if last is not None and last[0] == folders and changed is not None and not _inside_any(changed, folders):
+            if self._fragments is not None:
+                self._fragments.next_generation()
+            self._last = (folders, last[1], dict(last[2]), dict(last[3]))
+            return last[1]
+        environment = make_environment(theme, self._bytecode, self._fragments)
+        self._last = (folders, environment, {}, {})
+        return environment
 
     def renderer(self, environment: jinja2.Environment, ctx: RenderContext) -> Callable[[Page], bytes]:
         """Start a build: returns ``render(page) -> bytes``; pages not rendered in it are forgotten after it."""
@@ -736,8 +756,10 @@ class _Session:
         self.cache = cache
         self.environment = environment
         self.ctx = ctx
-        self.sources: dict[str, bytes | None] = {}
-        self.closures: dict[str, Closure | None] = {}
+        last = cache._last if cache._last is not None and cache._last[1] is environment else None
+        # template name -> source digest, and -> closure: read afresh, or the last build's when no template changed
+        self.sources: dict[str, bytes | None] = last[2] if last is not None else {}
+        self.closures: dict[str, Closure | None] = last[3] if last is not None else {}
         self.pages: dict[str, CacheEntry] = {}
         cache._pages, self.previous = self.pages, cache._pages
         self.frames: dict[tuple[int, int, frozenset[str]], tuple[Any, bytes]] = {}
@@ -891,6 +913,21 @@ class BuildCache:
 
     def reset_stats(self) -> None:
         self.load.reset_stats()
+
+    def trust(self, changed: Iterable[str] | None) -> None:
+        """What a file watcher says changed since the last build (LoadMemo.trust, RenderCache.trust)."""
+        changed = None if changed is None else frozenset(changed)
+        self.load.trust(changed)
+        self.render.trust(changed)
+
+
+def _inside_any(paths: Iterable[str], folders: tuple[str, ...]) -> bool:
+    """Whether a path is one of ``folders``, inside one, or a folder holding one."""
+    for path in paths:
+        for folder in folders:
+            if path == folder or path.startswith(folder + os.sep) or folder.startswith(path + os.sep):
+                return True
+    return False
 
 
 def changed_files(previous: Mapping[str, bytes], current: Mapping[str, bytes]) -> tuple[list[str], list[str]]:

@@ -260,7 +260,7 @@ def test_reads_are_listed_readably(project: Path) -> None:
 def watched_build(project: Path, cache: BuildCache, changed: set[Path] | None) -> dict[str, bytes]:
     """A rebuild as serve does it: told by the watcher which paths changed since the last build."""
     cache.reset_stats()
-    cache.load.trust(None if changed is None else {str(path) for path in changed})
+    cache.trust(None if changed is None else {str(path) for path in changed})
     result = render_project(project, OPTIONS, cache)
     assert result.site is not None, [str(p) for p in result.problems.errors]
     return result.site.files
@@ -374,3 +374,26 @@ def test_a_folder_named_by_the_watcher_is_walked_again_with_all_inside_it(releas
     assert after == clean(project) and b"Replaced " in after["apps/index.html"]
     shutil.rmtree(first)
     assert watched_build(project, cache, {first}) == clean(project)
+
+
+def test_compiled_templates_are_kept_until_the_watcher_names_a_template(released: Path) -> None:
+    project = released
+    cache = BuildCache(load=LoadMemo(watched=True), render=RenderCache(keep_fragments=True))
+    incremental(project, cache)
+    first = cache.render._last[1]  # noqa: SLF001 - the environment the last build used
+    section = sorted((project / "content/policy").glob("*.md"))[0]
+    section.write_text(section.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    assert watched_build(project, cache, {section}) == clean(project)
+    assert cache.render._last[1] is first  # noqa: SLF001 - no template named: the same compiled templates
+    templates = project / "templates"
+    templates.mkdir()  # a theme override appears: a new template folder
+    override = templates / "404.html"
+    override.write_text((REPO_ROOT / "templates/404.html").read_text(encoding="utf-8").replace("</h1>", " (overridden)</h1>", 1), encoding="utf-8")
+    after = watched_build(project, cache, {templates})
+    second = cache.render._last[1]  # noqa: SLF001
+    assert second is not first
+    assert b"(overridden)</h1>" in after["404.html"] and after == clean(project)
+    override.write_text(override.read_text(encoding="utf-8").replace("(overridden)", "(edited)"), encoding="utf-8")
+    after = watched_build(project, cache, {override})
+    assert cache.render._last[1] is not second  # noqa: SLF001
+    assert b"(edited)</h1>" in after["404.html"] and after == clean(project)

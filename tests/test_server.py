@@ -32,6 +32,7 @@ from conftest import REPO_ROOT
 from quality_tools import start_chromium
 from site_builder.errors import Position, Problem
 from site_builder.server import (
+    BIG_FILE,
     BuildReport,
     Console,
     PreviewServer,
@@ -41,6 +42,7 @@ from site_builder.server import (
     preview_html,
     resolve,
     widen_policy,
+    write_changes,
 )
 from site_builder.watch import make_watcher
 
@@ -378,12 +380,16 @@ def test_a_burst_of_changes_is_one_rebuild_and_changes_during_a_build_one_more(t
             time.sleep(self.seconds)
             return BuildReport(True, (), "/", changed=("index.html",))
 
+        def close(self) -> None:
+            pass
+
     class ExhaustiveWatcher:
         exhaustive = True
 
         def stop(self) -> None:
             pass
 
+    server.builder.close()
     server.builder = CountingBuilder()  # type: ignore[assignment]
     server.watcher = ExhaustiveWatcher()  # type: ignore[assignment]
 
@@ -467,3 +473,21 @@ def test_the_open_page_reloads_itself_after_an_edit(project: Path, tmp_path: Pat
             assert blocked == [], blocked
         finally:
             driver.quit()
+
+
+def test_a_big_file_is_replaced_whole_and_its_old_copy_freed_off_the_rebuild(tmp_path: Path) -> None:
+    """The old copy of a big output keeps a link in the trash while it is replaced; a thread unlinks it."""
+    out, trash = tmp_path / "site", tmp_path / "site-replaced"
+    out.mkdir()
+    trash.mkdir()
+    big, small = b"a" * BIG_FILE, b"<p>small</p>"
+    write_changes(out, {"trust.json": big, "index.html": small}, ["trust.json", "index.html"], [], trash)
+    old_inode = (out / "trust.json").stat().st_ino
+    newer = b"b" * (BIG_FILE + 1)
+    write_changes(out, {"trust.json": newer, "index.html": small}, ["trust.json"], [], trash)
+    assert (out / "trust.json").read_bytes() == newer and (out / "trust.json").stat().st_ino != old_inode
+    deadline = time.monotonic() + 10
+    while any(trash.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(trash.iterdir())  # the old copy was linked there, then unlinked by the thread
+    assert sorted(path.name for path in out.iterdir()) == ["index.html", "trust.json"]  # no partial file left behind
