@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Position, Problems
-from .incremental import LoadMemo
 from .forge import EGRESS_KIND_HELP, EGRESS_KINDS, Egress, Manifest, Product, Remote, parse_manifest
+from .frozen import pickled_by_fields
+from .incremental import LoadMemo
 from .scopes import RISK_ORDER, ScopeCatalogue, load_catalogue
 from .source import Document, file_status, load_yaml
 from .validate import validate
@@ -29,6 +30,7 @@ MANIFEST_FILE = "manifest.yml"
 ACCESS_LABELS: dict[str, str] = {"delete": "Delete", "manage": "Manage", "write": "Write", "read": "Read", "other": "Other"}
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PermissionRow:
     """One line of the permission table: a scope, what it allows and why the app needs it."""
@@ -48,6 +50,7 @@ class PermissionRow:
         return ACCESS_LABELS.get(self.access, self.access.capitalize())
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class EgressRow:
     """One line of the egress table: where data may go, how, and why."""
@@ -73,6 +76,7 @@ class RemoteRow:
     why: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Reason:
     """Why an app is not eligible for Runs on Atlassian; ``code`` groups reasons for tests and styling."""
@@ -81,6 +85,7 @@ class Reason:
     text: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Verdict:
     eligible: bool
@@ -88,6 +93,7 @@ class Verdict:
     notes: tuple[str, ...] = ()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AccessSummary:
     """At a glance: which products the app may read, write, delete or manage in."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
+from .frozen import pickled_by_fields
+
 Severity = Literal["error", "warning"]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Position:
     """A place in a source file; line and column are 1-based, 0 means unknown."""

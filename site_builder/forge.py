@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from .errors import Position, Problems
+from .frozen import pickled_by_fields
 from .scopes import PRODUCTS, ScopeCatalogue, ScopeInfo, load_catalogue
 from .source import Document, KeyPath, dotted
 
@@ -87,6 +88,7 @@ _REMOTE_KEYS = ("key", "baseUrl", "operations", "auth", "storage", "configurable
 _SCOPE_OPTION_KEYS = ("allowImpersonation",)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Scope:
     """One declared scope; ``info`` is None when the name is not one Forge accepts."""
@@ -97,6 +99,7 @@ class Scope:
     position: Position
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Egress:
     """One place the app may connect to, as declared under ``permissions.external``."""

@@ -320,6 +320,7 @@ class _LoadEntry(NamedTuple):
     value: Any
     problems: tuple[Problem, ...]
     seed: bytes  # the value's content hash, named by the loader and its inputs (Fingerprinter.seed)
+    inner: tuple[tuple[Any, bytes], ...] = ()  # a nested loader's parts, with their seeds: seeded again when it is reused
 
 
 class _Arguments(NamedTuple):
@@ -348,6 +349,7 @@ class LoadMemo:
         """``watched``: a file watcher will say what changed before each build (``trust``)."""
         self._entries: dict[tuple[str, str], _LoadEntry] = {}
         self._loader_names: dict[Callable[..., Any], str] = {}
+        self._parts: list[list[tuple[Any, bytes]]] = []  # per nested loader under way: the values loaded inside it
         self._files = FileStates()
         self._files.watched = watched
         self._fingerprints = Fingerprinter()
@@ -432,23 +434,41 @@ class LoadMemo:
                 self.reused.append(str(source))
             problems.extend(known.problems)
             value = known.value
+            if known.inner:  # a warm build reads the unit whole from disk: its parts need their seeds too
+                self._seeded(known.inner)
         else:
             fresh = Problems()
+            inner: tuple[tuple[Any, bytes], ...] = ()
             if twin is not None and relocate is not None:
                 value = relocate(twin, *args)
                 self.reused.append(folder)
             else:
-                value = loader(Path(source), *args, problems=fresh, **kwargs)
+                if nested:
+                    self._parts.append([])
+                try:
+                    value = loader(Path(source), *args, problems=fresh, **kwargs)
+                finally:
+                    if nested:
+                        inner = tuple(self._parts.pop())
+                        if self._parts:
+                            self._parts[-1].extend(inner)
                 if stats:
                     self.loaded.append(folder)
                 problems.extend(fresh.items)
             seed = _new_hash(b"loaded\0" + "\0".join(identity).encode("utf-8", "surrogatepass") + b"\0" + inputs_digest).digest()
-            known = self._entries[identity] = _LoadEntry(inputs_digest, value, tuple(fresh.items), seed)
+            known = self._entries[identity] = _LoadEntry(inputs_digest, value, tuple(fresh.items), seed, inner)
         if twin_key is not None and value is not None and not known.problems:
             self._twins.setdefault(twin_key, value)
-        if self.on_value is not None:
-            self.on_value(value, known.seed)
+        self._seeded(((value, known.seed),))
         return value
+
+    def _seeded(self, pairs: tuple[tuple[Any, bytes], ...]) -> None:
+        """Hand values and their seeds to ``on_value``, and to the nested loader under way, if any."""
+        if self._parts:
+            self._parts[-1].extend(pairs)
+        if self.on_value is not None:
+            for value, seed in pairs:
+                self.on_value(value, seed)
 
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
         h = _new_hash(b"arguments")

@@ -18,6 +18,8 @@ from typing import Iterable, Iterator, Literal, Mapping
 
 import yaml
 
+from .frozen import pickled_by_fields
+
 Access = Literal["delete", "manage", "write", "read", "other"]
 
 ACCESS_VALUES: tuple[str, ...] = ("delete", "manage", "write", "read", "other")
@@ -31,6 +33,7 @@ CLASSIC_FILE = "classic-scopes.yaml"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ScopeInfo:
     """What one scope lets an app do, in words a non-developer can act on."""

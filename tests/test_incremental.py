@@ -397,3 +397,40 @@ def test_compiled_templates_are_kept_until_the_watcher_names_a_template(released
     after = watched_build(project, cache, {override})
     assert cache.render._last[1] is not second  # noqa: SLF001
     assert b"(edited)</h1>" in after["404.html"] and after == clean(project)
+
+
+def test_a_unit_read_whole_from_a_saved_cache_seeds_its_parts_again(released: Path) -> None:
+    """A warm build gets the frozen releases back as one unit: their apps must still come with their
+    seeds, or every page key walks every release's apps (2 s at 1,000 apps)."""
+    import pickle
+
+    from site_builder.load import load_project
+
+    memo = LoadMemo()
+    first = load_project(released, Problems(), memo)
+    assert first is not None and first.releases and first.releases[0].edition.apps
+    saved = pickle.dumps(memo._entries)  # noqa: SLF001 - what diskcache saves
+    warm = LoadMemo()
+    warm._entries = pickle.loads(saved)  # noqa: SLF001
+    seeded: dict[int, bytes] = {}
+    warm.on_value = lambda value, seed: seeded.__setitem__(id(value), seed)
+    project = load_project(released, Problems(), warm)
+    assert project is not None
+    apps = [app for release in project.releases for app in release.edition.apps]
+    assert apps and all(id(app) in seeded for app in apps)
+    assert id(project.releases) in seeded
+    assert [app.slug for app in apps] == [app.slug for release in first.releases for app in release.edition.apps]
+
+
+def test_slotted_model_values_pickle_as_their_fields() -> None:
+    import pickle
+
+    from site_builder.apps import PermissionRow
+    from site_builder.errors import Position
+
+    position = Position("content/apps/a/manifest.yml", 3, 5)
+    assert position.__reduce__() == (Position, ("content/apps/a/manifest.yml", 3, 5))
+    row = PermissionRow("read:jira-work", "Jira", "jira", "read", "Read issues", "", False, False, True)
+    for value in (position, row):
+        again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        assert again == value and type(again) is type(value) and not hasattr(again, "__dict__")
