@@ -684,7 +684,7 @@ class RenderCache:
         self._bytecode = _MemoryBytecodeCache()
         self._fingerprints = Fingerprinter()
         self._groups = _GroupDigests()
-        # path -> (page, closure, frame digest, key) of the last build and of the one running
+        # path -> (page, closure, frame digest, key, its own edition, overridden frame variables), last build's and this one's
         self._page_keys: dict[str, tuple[Page, Closure, bytes, str, Any, frozenset[str]]] = {}
         self._page_keys_next: dict[str, tuple[Page, Closure, bytes, str, Any, frozenset[str]]] = {}
         # one Fingerprinter for page keys and fragment keys: the apps both hash are hashed once
@@ -815,18 +815,18 @@ class _Session:
         if closure is None:
             return None
         known = self.last_keys.get(page.path)
-        if known is not None and known[0] is page and known[1] is closure:  # the page's context is as it was
-            edition = self.ctx.edition if known[4] is None else known[4]
-            frame = self.frames.get((id(closure), id(edition), known[5]))
-            if frame is None:
-                frame = self.frame_digest(closure, edition, known[5])
-            if frame[1] == known[2]:
-                self.page_keys[page.path] = known
-                return known[3]
-        context = page.context
-        edition = context.get("edition", self.ctx.edition)
-        overridden = FRAME_VARIABLES.intersection(context) if context else _NONE
         try:
+            if known is not None and known[0] is page and known[1] is closure:  # the page's context is as it was
+                edition = self.ctx.edition if known[4] is None else known[4]
+                frame = self.frames.get((id(closure), id(edition), known[5]))
+                if frame is None:
+                    frame = self.frame_digest(closure, edition, known[5])
+                if frame[1] == known[2]:
+                    self.page_keys[page.path] = known
+                    return known[3]
+            context = page.context
+            edition = context.get("edition", self.ctx.edition)
+            overridden = FRAME_VARIABLES.intersection(context) if context else _NONE
             frame = self.frame_digest(closure, edition, overridden)
             site = context["site"] if "site" in context else edition.site
             h = _new_hash(self.cache.salt.encode() + b"\0page\0")

@@ -332,6 +332,7 @@ def _render_in_parallel(environment: "jinja2.Environment", ctx: RenderContext, p
                 message = ("error", "a rendering process sent an unreadable report")
             if message[0] == "ok":
                 records.update(message[1])
+                emitter.writer.adopt(message[1])  # this process's writer did not see those files made
             elif failure is None:
                 failure = message
         counters.close()

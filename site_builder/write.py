@@ -176,6 +176,15 @@ class StagedWriter:
         self.linked += 1
         return True
 
+    def adopt(self, paths: Iterable[str]) -> None:
+        """Files another process wrote into the staging folder (a forked renderer, with its own copy
+        of this writer): they and their folders belong to the new site, not to the recycled old one."""
+        for path in paths:
+            self._leftover.discard(path)
+            self._leftover_folders.discard(path)
+            parts = path.split("/")[:-1]
+            self._folders.update("/".join(parts[: index + 1]) for index in range(len(parts)))
+
     def _remove_leftovers(self) -> None:
         """Files and folders of a recycled staging folder that the new site does not have."""
         self._leftover.discard(MARKER)

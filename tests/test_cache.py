@@ -12,6 +12,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import sys
 from pathlib import Path
 
@@ -182,6 +183,24 @@ def test_rendering_in_parallel_gives_the_same_site(build_project, project: Path,
     build(build_project, project, tmp_path / "one", "--no-cache", "--jobs", "1")
     build(build_project, project, tmp_path / "three", "--no-cache", "--jobs", "3")
     assert tree(tmp_path / "three") == tree(tmp_path / "one")
+
+
+def test_pages_a_rendering_process_writes_into_a_recycled_folder_are_kept(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last output, recycled as the staging folder, holds a file for every page; a forked renderer
+    replaces its half of them, and the commit must not take those for leftovers of the old site."""
+    from site_builder import output
+
+    monkeypatch.setattr(output, "MIN_PAGES_PER_WORKER", 1)
+    out = tmp_path / "out"
+    build(build_project, project, out, "--jobs", "2")
+    section = sorted((project / "content" / "policy").glob("*.md"))[0]
+    section.write_text(section.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    build(build_project, project, out, "--jobs", "2")  # the output it replaces is kept, to be recycled
+    assert (tmp_path / ".out.previous").is_dir()
+    shutil.rmtree(project / ".site-builder-cache")  # every page rendered again, half of them by the other process
+    build(build_project, project, out, "--jobs", "2")
+    build(build_project, project, tmp_path / "clean", "--no-cache", "--jobs", "1")
+    assert tree(out) == tree(tmp_path / "clean")
 
 
 def test_a_template_error_in_a_rendering_process_is_reported(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
