@@ -94,7 +94,8 @@ def make_tools(checkout: Path = REPO) -> dict[str, Tool]:
     env = {"PYTHONPATH": str(checkout), "SOURCE_DATE_EPOCH": "1751328000"}
     ours = [python, "-m", "site_builder", "build", "--draft", "--quiet", "--project", ".", "--out", "build"]
     tools = {
-        "site-builder": Tool("site-builder", "site-builder", "build", (".site-builder-cache",), lambda: ours, lambda: ours, env),
+        # .build.previous: the output the last build replaced, recycled by the next as its staging folder
+        "site-builder": Tool("site-builder", "site-builder", "build", (".site-builder-cache", ".build.previous"), lambda: ours, lambda: ours, env),
     }
     hugo = [hugo_binary(), "--quiet", "--destination", "public", "--cacheDir", str(HERE / "work" / ".hugo-cache")]
     tools["hugo"] = Tool("hugo", "hugo", "public", ("resources", ".hugo_build.lock"), lambda: hugo, lambda: hugo)
