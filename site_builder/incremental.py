@@ -118,7 +118,7 @@ class Fingerprinter:
 
     def digest(self, value: Any) -> bytes:
         key = id(value)
-        hit = self._known.used.get(key) or self._known.get(key)
+        hit = self._known.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
         result = self._compute(value)
@@ -431,7 +431,7 @@ class LoadMemo:
         stats = not nested
         if known is not None and known.inputs == inputs_digest:
             if stats:
-                self.reused.append(str(source))
+                self.reused.append(folder)
             problems.extend(known.problems)
             value = known.value
             if known.inner:  # a warm build reads the unit whole from disk: its parts need their seeds too
@@ -712,8 +712,7 @@ class RenderCache:
         if last is not None and last[0] == folders and changed is not None and not _inside_any(changed, folders):
             if self._fragments is not None:
                 self._fragments.next_generation()
-            self._last = (folders, last[1], dict(last[2]), dict(last[3]))
-            return last[1]
+            return last[1]  # with the sources and closures read for it: the same while no template changed
         environment = make_environment(theme, self._bytecode, self._fragments)
         self._last = (folders, environment, {}, {})
         return environment

@@ -23,34 +23,34 @@ class KeptWhileUsed(Generic[K, V]):
 
     def __init__(self, floor: int = 4096) -> None:
         """``floor``: no sweep while the table holds fewer entries (a small site keeps all it made)."""
-        self.used: dict[K, V] = {}  # used since the last sweep; a hot path may look here first, then call get
+        self._used: dict[K, V] = {}  # used since the last sweep
         self._unused: dict[K, V] = {}  # not used since the last sweep: dropped at the next one
         self._floor = floor
         self._after_sweep = 0
 
     def get(self, key: K) -> V | None:
-        hit = self.used.get(key)
+        hit = self._used.get(key)
         if hit is None:
             hit = self._unused.pop(key, None)
             if hit is not None:
-                self.used[key] = hit
+                self._used[key] = hit
         return hit
 
     def put(self, key: K, value: V) -> None:
-        self.used[key] = value
+        self._used[key] = value
 
     def end_build(self) -> None:
-        if len(self.used) + len(self._unused) > 2 * max(self._after_sweep, self._floor):
+        if len(self._used) + len(self._unused) > 2 * max(self._after_sweep, self._floor):
             self.sweep()
 
     def sweep(self) -> None:
         """Drop what was not used since the last sweep."""
-        self._unused, self.used = self.used, {}
+        self._unused, self._used = self._used, {}
         self._after_sweep = len(self._unused)
 
     def clear(self) -> None:
-        self.used, self._unused = {}, {}
+        self._used, self._unused = {}, {}
         self._after_sweep = 0
 
     def __len__(self) -> int:
-        return len(self.used) + len(self._unused)
+        return len(self._used) + len(self._unused)
