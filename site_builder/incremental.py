@@ -35,6 +35,7 @@ import decimal
 import enum
 import functools
 import hashlib
+import operator
 import os
 import stat
 import time
@@ -81,7 +82,16 @@ def code_fingerprint() -> str:
 
 
 _MUTABLE = (list, dict, set, bytearray, types.MappingProxyType)
+_NOT_SEEDED = (*_MUTABLE, str, bytes, int, float)  # values whose identity says nothing about their content
 _LEAF_REPR = (float, complex, decimal.Decimal, datetime.date, datetime.time, datetime.timedelta, PurePath)
+
+
+def seedable(value: Any) -> bool:
+    """Whether the identity of ``value`` can stand for its content while it lives (not for a list, nor for text)."""
+    return value is not None and not isinstance(value, _NOT_SEEDED)
+
+
+_first = operator.itemgetter(0)
 
 
 class Fingerprinter:
@@ -113,8 +123,16 @@ class Fingerprinter:
         Sound because a loader is deterministic: the same inputs give an equal value. An equal
         value hashed by content gets another digest, which costs a cache miss, never a wrong page.
         """
-        if value is not None and not isinstance(value, (*_MUTABLE, str, bytes, int, float)):
+        if seedable(value):
             self._known.put(id(value), (value, digest))
+
+    def seed_all(self, pairs: Iterable[tuple[Any, bytes]]) -> None:
+        """``seed`` for each (value, digest) pair of values that ``seedable`` accepts; the pairs themselves become the table's entries.
+
+        Serve's load memo hands over every loaded value on every build (3,900 at 1,000 apps with
+        three releases): one tuple and one call each cost 4 ms a rebuild.
+        """
+        self._known.put_all(zip(map(id, map(_first, pairs)), pairs))
 
     def digest(self, value: Any) -> bytes:
         key = id(value)
@@ -286,8 +304,9 @@ class FileStates:
                 except OSError as exc:
                     h.update(f"error:{exc.errno}".encode())
                 else:
+                    inside = path + os.sep
                     for child in children:
-                        h.update(os.fsencode(child) + b"\0" + self._digest(os.path.join(path, child)) + b"\0")
+                        h.update(os.fsencode(child) + b"\0" + self._digest(inside + child) + b"\0")
                 result = h.digest()
             elif stat.S_ISREG(info.st_mode):
                 result = b"file:" + self._file_digest(path, info)
@@ -355,8 +374,8 @@ class LoadMemo:
         self._fingerprints = Fingerprinter()
         self.loaded: list[str] = []  # sources read afresh since reset_stats()
         self.reused: list[str] = []
-        # told each value and a digest of what it was made from (BuildCache: RenderCache's fingerprints)
-        self.on_value: Callable[[Any, bytes], None] | None = None
+        # told (value, digest of what it was made from) pairs (BuildCache: RenderCache's fingerprints)
+        self.on_values: Callable[[tuple[tuple[Any, bytes], ...]], None] | None = None
         self._twins: dict[tuple[str, str, bytes, bytes], Any] = {}  # see call(relocate=)
         self._arguments_seen: dict[tuple[str, str], _Arguments] = {}
         self._assembled: dict[str, Any] = {}  # see same_as_before
@@ -421,22 +440,23 @@ class LoadMemo:
             if arguments is None or arguments.args != args or arguments.kwargs != kwargs:
                 arguments = self._arguments_seen[identity] = _Arguments(args, kwargs, self._arguments(args, kwargs), self._arguments((), kwargs))
             inputs_digest = files + arguments.digest
-            twin_key = (name, os.path.basename(folder), files, arguments.keywords_digest) if relocate is not None else None
         except Unfingerprintable:
             return loader(Path(source), *args, problems=problems, **kwargs)
-        if nested:
-            kwargs = {**kwargs, "memo": self}
-        twin = self._twins.get(twin_key) if twin_key is not None else None
+        twin_key = (name, folder.rpartition(os.sep)[2], files, arguments.keywords_digest) if relocate is not None else None
         # the stats name the sources read or reused, not the folders whose parts are loaded through this memo
         stats = not nested
         if known is not None and known.inputs == inputs_digest:
             if stats:
                 self.reused.append(folder)
-            problems.extend(known.problems)
+            if known.problems:
+                problems.extend(known.problems)
             value = known.value
             if known.inner:  # a warm build reads the unit whole from disk: its parts need their seeds too
                 self._seeded(known.inner)
         else:
+            if nested:
+                kwargs = {**kwargs, "memo": self}
+            twin = self._twins.get(twin_key) if twin_key is not None else None
             fresh = Problems()
             inner: tuple[tuple[Any, bytes], ...] = ()
             if twin is not None and relocate is not None:
@@ -459,16 +479,16 @@ class LoadMemo:
             known = self._entries[identity] = _LoadEntry(inputs_digest, value, tuple(fresh.items), seed, inner)
         if twin_key is not None and value is not None and not known.problems:
             self._twins.setdefault(twin_key, value)
-        self._seeded(((value, known.seed),))
+        if seedable(value):
+            self._seeded(((value, known.seed),))
         return value
 
     def _seeded(self, pairs: tuple[tuple[Any, bytes], ...]) -> None:
-        """Hand values and their seeds to ``on_value``, and to the nested loader under way, if any."""
+        """Hand values (``seedable`` ones) and their seeds to ``on_values``, and to the nested loader under way, if any."""
         if self._parts:
             self._parts[-1].extend(pairs)
-        if self.on_value is not None:
-            for value, seed in pairs:
-                self.on_value(value, seed)
+        if self.on_values is not None:
+            self.on_values(pairs)
 
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
         h = _new_hash(b"arguments")
@@ -672,7 +692,7 @@ class RenderCache:
     """Rendered pages under explicit keys: template-closure hash + hash of every value it can read.
 
     ``render_site(..., cache=cache)`` calls ``environment(theme)`` once and then
-    ``renderer(environment, ctx)``, whose result renders one page (or reuses it).
+    ``session(environment, ctx)``, whose ``render_into`` renders the pages (or reuses them).
     """
 
     def __init__(self, *, salt: str | None = None, entries: Mapping[str, CacheEntry] | None = None, keep_fragments: bool = False) -> None:
@@ -717,13 +737,13 @@ class RenderCache:
         self._last = (folders, environment, {}, {})
         return environment
 
-    def renderer(self, environment: jinja2.Environment, ctx: RenderContext) -> Callable[[Page], bytes]:
-        """Start a build: returns ``render(page) -> bytes``; pages not rendered in it are forgotten after it."""
+    def session(self, environment: jinja2.Environment, ctx: RenderContext) -> "_Session":
+        """Start a build: its ``render(page)``, ``render_into(files, pages)`` and ``key(page)``; pages not rendered in it are forgotten after it."""
         self._fingerprints.next_generation()
         self._groups.next_generation()
         self._page_keys = self._page_keys_next
         self.stats = RenderStats()
-        return _Session(self, environment, ctx).render
+        return _Session(self, environment, ctx)
 
     def closure(self, environment: jinja2.Environment, name: str, sources: dict[str, bytes | None]) -> Closure | None:
         """The closure of template ``name``; None when a template in it is named by an expression."""
@@ -799,6 +819,29 @@ class _Session:
         if key is not None:
             self.pages[page.path] = CacheEntry(key, data)
         return data
+
+    def render_into(self, files: dict[str, bytes], pages: Iterable[Page]) -> None:
+        """``files[page.path] = render(page)`` for each page; a page unchanged since the last build costs a few look-ups.
+
+        The test is ``key``'s and ``render``'s own, done inline: serve's rebuild after one edit at
+        1,000 apps reuses 3,860 of 3,864 pages, and two calls per page cost 6 ms of it.
+        """
+        last_keys, previous, closures, frames = self.last_keys, self.previous, self.closures, self.frames
+        page_keys, entries, reused = self.page_keys, self.pages, self.cache.stats.reused
+        build_edition = self.ctx.edition
+        for page in pages:
+            path = page.path
+            known = last_keys.get(path)
+            if known is not None and known[0] is page and closures.get(page.template, _ABSENT) is known[1]:
+                frame = frames.get((id(known[1]), id(build_edition if known[4] is None else known[4]), known[5]))
+                entry = previous.get(path)
+                if frame is not None and frame[1] == known[2] and entry is not None and entry.key == known[3]:
+                    page_keys[path] = known
+                    entries[path] = entry
+                    reused.append(path)
+                    files[path] = entry.data
+                    continue
+            files[path] = self.render(page)
 
     def key(self, page: Page) -> str | None:
         """The page's cache key, or None when it cannot be known (dynamic include, unhashable value).
@@ -928,7 +971,7 @@ class BuildCache:
     def __post_init__(self) -> None:
         # a loaded value's hash is the hash of its inputs: a warm build (a new process) need not
         # walk the whole model to key its pages
-        self.load.on_value = self.render._fingerprints.seed
+        self.load.on_values = self.render._fingerprints.seed_all
 
     def reset_stats(self) -> None:
         self.load.reset_stats()

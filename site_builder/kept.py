@@ -12,7 +12,7 @@ twice what the site needs, and a small build never costs the next one its cache.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Generic, Iterable, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -38,6 +38,9 @@ class KeptWhileUsed(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         self._used[key] = value
+
+    def put_all(self, items: Iterable[tuple[K, V]]) -> None:
+        self._used.update(items)
 
     def end_build(self) -> None:
         if len(self._used) + len(self._unused) > 2 * max(self._after_sweep, self._floor):

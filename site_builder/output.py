@@ -366,7 +366,7 @@ def stream_site(
     before the pages are rendered (and before rendering processes are forked).
     """
     environment = cache.environment(theme) if cache else make_environment(theme)
-    session = cache.renderer(environment, ctx).__self__ if cache else None  # the session's key(page)
+    session = cache.session(environment, ctx) if cache else None  # for its key(page)
     emitter = _Emitter(writer, previous or {})
     pages = _generate(ctx, theme, generators, emitter)
     if once and ctx.memo is not None:  # what generators derived and no page holds: 60 MB at 5,000 apps

@@ -413,7 +413,7 @@ def test_a_unit_read_whole_from_a_saved_cache_seeds_its_parts_again(released: Pa
     warm = LoadMemo()
     warm._entries = pickle.loads(saved)  # noqa: SLF001
     seeded: dict[int, bytes] = {}
-    warm.on_value = lambda value, seed: seeded.__setitem__(id(value), seed)
+    warm.on_values = lambda pairs: seeded.update((id(value), seed) for value, seed in pairs)
     project = load_project(released, Problems(), warm)
     assert project is not None
     apps = [app for release in project.releases for app in release.edition.apps]
