@@ -196,9 +196,15 @@ class Fingerprinter:
                 h.update(item_digest)
         elif isinstance(value, jinja2.Undefined):
             h.update(b"undefined")
-        elif isinstance(value, functools.partial):
-            for part in (value.func, value.args, value.keywords):
-                feed(h, part)
+        elif isinstance(value, functools.partial):  # a release page's url() is one per page: its parts fed inline, no tuple hashed
+            feed(h, value.func)
+            h.update(b"a%d:" % len(value.args))
+            for item in value.args:
+                feed(h, item)
+            h.update(b"k%d:" % len(value.keywords))
+            for key, item in sorted(value.keywords.items()):
+                feed(h, key)
+                feed(h, item)
         elif isinstance(value, types.MethodType):
             feed(h, value.__func__)
             feed(h, value.__self__)
@@ -661,11 +667,15 @@ class CacheEntry(NamedTuple):
     data: bytes
 
 
-class _MemoryBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept in memory; Jinja recompiles one whose source checksum changed."""
+class MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory (and by diskcache.py between builds); Jinja recompiles one
+    whose source checksum changed, or that another Python compiled."""
 
-    def __init__(self) -> None:
-        self._store: dict[str, bytes] = {}
+    def __init__(self, store: dict[str, bytes] | None = None) -> None:
+        self._store: dict[str, bytes] = store if store is not None else {}
+
+    def entries(self) -> dict[str, bytes]:
+        return dict(self._store)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         data = self._store.get(bucket.key)
@@ -701,7 +711,7 @@ class RenderCache:
         self._pages: dict[str, CacheEntry] = dict(entries or {})
         self._analyses: dict[bytes, TemplateInfo] = {}
         self._closures: dict[bytes, Closure] = {}  # the same object while the sources are the same
-        self._bytecode = _MemoryBytecodeCache()
+        self.bytecode = MemoryBytecodeCache()
         self._fingerprints = Fingerprinter()
         self._groups = _GroupDigests()
         # path -> (page, closure, frame digest, key, its own edition, overridden frame variables), last build's and this one's
@@ -733,7 +743,7 @@ class RenderCache:
             if self._fragments is not None:
                 self._fragments.next_generation()
             return last[1]  # with the sources and closures read for it: the same while no template changed
-        environment = make_environment(theme, self._bytecode, self._fragments)
+        environment = make_environment(theme, self.bytecode, self._fragments)
         self._last = (folders, environment, {}, {})
         return environment
 

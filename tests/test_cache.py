@@ -401,3 +401,32 @@ def test_an_up_to_date_build_reports_the_same_warnings(build_project, project: P
     result = build_in_process(project, out)
     assert result.up_to_date
     assert [str(p) for p in result.problems.sorted()] == [line for line in first.err.splitlines() if "warning:" in line]
+
+
+def test_a_warm_build_does_not_compile_unchanged_templates_again(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled templates are kept in the cache: a warm build compiles only the templates whose source changed."""
+    import jinja2
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "out"
+    compiled: list[str] = []
+    compile_source = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, name: str | None = None, *args: object, **kwargs: object) -> object:
+        compiled.append(name or "")
+        return compile_source(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    build_in_process(project, out, use_cache=True)
+    assert "app.html" in compiled and "base.html" in compiled
+    compiled.clear()
+    _edit_section(project)
+    build_in_process(project, out)
+    assert compiled == []
+    _override_template(project)
+    build_in_process(project, out)
+    assert compiled == ["app.html"]  # the overridden template alone: the others' bytecode is still good
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert clean_build(project, tmp_path / "clean") == tree(out)
