@@ -28,6 +28,7 @@ planted in a project someone else sent you fails the check and is not unpickled.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -156,6 +157,7 @@ class DiskCache:
     _entries_read: dict = field(default_factory=dict)  # the load memo as read, to tell whether it changed
     _saved: bool = False  # the load memo of this build is written
     bytecode: dict[str, bytes] = field(default_factory=dict)  # the templates the last build compiled (Jinja's marshal data)
+    _inputs_moved: bool = False  # a file changed after inputs() hashed it and before its loader read it
 
     @classmethod
     def open(cls, project_root: Path) -> "DiskCache":
@@ -201,6 +203,7 @@ class DiskCache:
         h = hashlib.blake2b(digest_size=16)
         h.update(json.dumps(self.ident, sort_keys=True).encode() + b"\0" + _libraries().encode() + b"\0")
         h.update(f"{options!r}\0{out.resolve()}\0{project_root.resolve()}\0".encode("utf-8", "surrogateescape"))
+        self.files.hold()  # the loaders' memo looks these digests up instead of walking each folder again (see save_loaded)
         for folder in input_folders(project_root):
             h.update(os.fsencode(folder) + b"\0" + self.files.digest(folder))
         return h.hexdigest()
@@ -230,6 +233,9 @@ class DiskCache:
         entries = self._build.load._entries  # noqa: SLF001 - LoadMemo's own state, read by build
         if len(entries) == len(self._entries_read) and all(self._entries_read.get(k) is v for k, v in entries.items()):
             return  # nothing new to remember
+        if not self._build.load.still_as_loaded():
+            self._inputs_moved = True
+            return  # a file changed while it was loaded: the next build loads it again
         secret = _secret()
         if secret is not None and self._folder_ready():
             _write(self.folder / CACHE_FILE, self.ident, {"load_entries": entries}, secret)
@@ -245,6 +251,11 @@ class DiskCache:
         if secret is None or not self._folder_ready():
             return
         last_state = {f.name: getattr(last, f.name) for f in fields(LastBuild) if f.name != "records"}
+        if self._inputs_moved:
+            # the output is not what ``inputs`` describes, and page keys named values by digests their
+            # content no longer had: never take it as up to date, and match its files by their bytes alone
+            last_state["inputs"] = ""
+            last = dataclasses.replace(last, records={path: record._replace(key="") for path, record in last.records.items()})
         try:
             state = {"file_states": _pack_file_states(self.files._files), "records": _pack_records(last.records), "last": last_state, "bytecode": self.bytecode}  # noqa: SLF001
         except (ValueError, TypeError, AttributeError):  # not what this code packs: stay correct, be cold next time

@@ -430,3 +430,36 @@ def test_a_warm_build_does_not_compile_unchanged_templates_again(project: Path, 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     assert clean_build(project, tmp_path / "clean") == tree(out)
+
+
+def test_a_file_edited_while_the_build_loads_is_never_taken_as_built(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build hashes its inputs first and its loaders reuse those digests. A file edited between
+    the two reaches the loader, not the digest: neither the load memo nor the up-to-date shortcut
+    may then remember the edited value under the old digest, or reverting the edit would keep it."""
+    from site_builder import apps
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "out"
+    build_in_process(project, out)
+    app_yaml = sorted((project / "content" / "apps").glob("*/app.yaml"))[0]
+    before_build = app_yaml.read_text().replace('summary: "', 'summary: "Before the build. ', 1)
+    app_yaml.write_text(before_build)
+    load_app = apps.load_app
+
+    def edited_while_loading(folder: Path, *args: object, **kwargs: object) -> object:
+        if folder == app_yaml.parent:  # after the inputs' digest, before the read
+            app_yaml.write_text(before_build.replace("Before the build. ", "During the build. ", 1))
+        return load_app(folder, *args, **kwargs)
+
+    monkeypatch.setattr(apps, "load_app", edited_while_loading)
+    build_in_process(project, out)
+    assert b"During the build. " in (out / "apps" / app_yaml.parent.name / "index.html").read_bytes()
+    monkeypatch.setattr(apps, "load_app", load_app)
+    app_yaml.write_text(before_build)  # the edit is taken back: the file is again what the build hashed
+    again = build_in_process(project, out)
+    assert not again.up_to_date
+    assert b"Before the build. " in (out / "apps" / app_yaml.parent.name / "index.html").read_bytes()
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert clean_build(project, tmp_path / "clean") == tree(out)
