@@ -230,6 +230,13 @@ class DiskCache:
         if self._build is None or self._saved:
             return
         self._saved = True
+        try:
+            self._save_loaded()
+        finally:
+            self.files.recheck()  # the digests held for the loaders: 10 MB at 5,000 apps, not needed any more
+
+    def _save_loaded(self) -> None:
+        assert self._build is not None
         entries = self._build.load._entries  # noqa: SLF001 - LoadMemo's own state, read by build
         if len(entries) == len(self._entries_read) and all(self._entries_read.get(k) is v for k, v in entries.items()):
             return  # nothing new to remember

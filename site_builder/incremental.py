@@ -407,11 +407,13 @@ class LoadMemo:
 
         An edit made while a build loads may have reached the loader but not the digest its result
         is remembered under: such a memo must not be saved, or reverting the edit would bring the
-        edited value back. A build that held its digests (``FileStates.hold``) asks before saving.
+        edited value back. A build that held its digests (``FileStates.hold``) asks before saving;
+        the loads checked are forgotten.
         """
-        files = self._files
+        files, fresh = self._files, self._fresh
+        self._fresh = []
         files.recheck()
-        for folder, inputs, digest in self._fresh:  # inner units first: a held walk of each folder serves the units around it
+        for folder, inputs, digest in fresh:  # inner units first: a held walk of each folder serves the units around it
             now = b"".join([files.digest_of(os.path.join(folder, part)) for part in inputs]) if inputs else files.digest_of(folder)
             if now != digest:
                 return False
