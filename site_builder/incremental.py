@@ -117,20 +117,14 @@ class Fingerprinter:
         """Drop every hash: for a build that will not be followed by another in this process."""
         self._known.clear()
 
-    def seed(self, value: Any, digest: bytes) -> None:
-        """Take ``digest`` as ``value``'s hash without walking it (LoadMemo names its values by their inputs).
+    def seed_all(self, pairs: Iterable[tuple[Any, bytes]]) -> None:
+        """Take each ``digest`` as its ``value``'s hash without walking it (LoadMemo names its values by their inputs).
 
         Sound because a loader is deterministic: the same inputs give an equal value. An equal
         value hashed by content gets another digest, which costs a cache miss, never a wrong page.
-        """
-        if seedable(value):
-            self._known.put(id(value), (value, digest))
-
-    def seed_all(self, pairs: Iterable[tuple[Any, bytes]]) -> None:
-        """``seed`` for each (value, digest) pair of values that ``seedable`` accepts; the pairs themselves become the table's entries.
-
-        Serve's load memo hands over every loaded value on every build (3,900 at 1,000 apps with
-        three releases): one tuple and one call each cost 4 ms a rebuild.
+        Only for values that ``seedable`` accepts. The (value, digest) pairs themselves become the
+        table's entries: serve's load memo hands over every loaded value on every build (3,900 at
+        1,000 apps with three releases), and one tuple and one call each cost 4 ms a rebuild.
         """
         self._known.put_all(zip(map(id, map(_first, pairs)), pairs))
 
@@ -865,8 +859,11 @@ class _Session:
     def render_into(self, files: dict[str, bytes], pages: Iterable[Page]) -> None:
         """``files[page.path] = render(page)`` for each page; a page unchanged since the last build costs a few look-ups.
 
-        The test is ``key``'s and ``render``'s own, done inline: serve's rebuild after one edit at
-        1,000 apps reuses 3,860 of 3,864 pages, and two calls per page cost 6 ms of it.
+        A page object made by the same generator from the same objects as in the last build
+        (memo.py), with the same closure, in a frame whose digest is unchanged, has the last
+        build's key and bytes. The test is done inline: serve's rebuild after one edit at 1,000
+        apps reuses 3,860 of 3,864 pages, and two calls per page cost 6 ms of it. The first page of
+        a closure or frame new to this build goes through ``render``, which computes them.
         """
         last_keys, previous, closures, frames = self.last_keys, self.previous, self.closures, self.frames
         page_keys, entries, reused = self.page_keys, self.pages, self.cache.stats.reused
@@ -874,7 +871,7 @@ class _Session:
         for page in pages:
             path = page.path
             known = last_keys.get(path)
-            if known is not None and known[0] is page and closures.get(page.template, _ABSENT) is known[1]:
+            if known is not None and known[0] is page and closures.get(page.template, _ABSENT) is known[1]:  # the page's context is as it was
                 frame = frames.get((id(known[1]), id(build_edition if known[4] is None else known[4]), known[5]))
                 entry = previous.get(path)
                 if frame is not None and frame[1] == known[2] and entry is not None and entry.key == known[3]:
@@ -890,24 +887,14 @@ class _Session:
 
         Three parts: the frame (values shared by the pages of one edition, hashed once per build
         and closure), what page_variables derives from the page's own fields (hashed by those
-        fields), and ``page.context``. A page object made by the same generator from the same
-        objects as in the last build (memo.py), in the same frame, has the last build's key.
+        fields), and ``page.context``.
         """
         closure = self.closures.get(page.template, _ABSENT)
         if closure is _ABSENT:
             closure = self.closures[page.template] = self.cache.closure(self.environment, page.template, self.sources)
         if closure is None:
             return None
-        known = self.last_keys.get(page.path)
         try:
-            if known is not None and known[0] is page and known[1] is closure:  # the page's context is as it was
-                edition = self.ctx.edition if known[4] is None else known[4]
-                frame = self.frames.get((id(closure), id(edition), known[5]))
-                if frame is None:
-                    frame = self.frame_digest(closure, edition, known[5])
-                if frame[1] == known[2]:
-                    self.page_keys[page.path] = known
-                    return known[3]
             context = page.context
             edition = context.get("edition", self.ctx.edition)
             overridden = FRAME_VARIABLES.intersection(context) if context else _NONE
