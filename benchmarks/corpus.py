@@ -37,10 +37,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from site_builder.apps import App, load_app  # noqa: E402
+from site_builder.forge.apps import App, load_app  # noqa: E402
 from site_builder.errors import Problems  # noqa: E402
-from site_builder.render import relative_url  # noqa: E402
-from site_builder.scopes import load_catalogue  # noqa: E402
+from site_builder.render.engine import relative_url  # noqa: E402
+from site_builder.forge.scopes import load_catalogue  # noqa: E402
 
 PEERS = ("hugo", "mkdocs", "pelican")
 FIRST_RELEASE = date(2023, 1, 2)
@@ -379,7 +379,8 @@ def write_lock(content: Path, corpus: CorpusSpec) -> None:
     Uses site-builder's own functions when this version has them, so the corpus follows the format.
     """
     try:
-        from site_builder import lockfile, releases as releases_module
+        from site_builder.releases import lockfile
+        from site_builder.releases import history as releases_module
     except ImportError:  # a site-builder without release integrity: the copies are enough
         return
     record = getattr(releases_module, "record_text", None)

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from site_builder.incremental import BuildCache, LoadMemo, RenderCache  # noqa: E402
+from site_builder.cache.incremental import BuildCache, LoadMemo, RenderCache  # noqa: E402
 from site_builder.pipeline import BuildOptions, render_project  # noqa: E402
 
 

@@ -15,7 +15,7 @@ each page the same number of table data rows), then time, per tool:
 
 and the peak memory (maximum resident set) of the cold build's process. Medians of the runs, and
 each peer's time as a ratio to ours (above 1: we are faster). The preview server's rebuild after
-one edit is measured in-process on the 1,000-app corpus when ``site_builder.incremental`` exists.
+one edit is measured in-process on the 1,000-app corpus when ``site_builder.cache.incremental`` exists.
 
 Each peer gets its own fastest documented mode for rebuilds: MkDocs ``--dirty``, Pelican's content
 cache; Hugo has none outside its server, so it rebuilds everything. Results go to
@@ -275,7 +275,7 @@ def measure_preview(folder: Path, expected: dict, repeats: int, checkout: Path) 
     script = (
         "import sys, time, json, tempfile\n"
         "from pathlib import Path\n"
-        "from site_builder.server import PreviewBuilder\n"
+        "from site_builder.serve.server import PreviewBuilder\n"
         "root, policy, app, repeats = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve(), Path(sys.argv[3]).resolve(), int(sys.argv[4])\n"
         "result = {}\n"
         "with tempfile.TemporaryDirectory() as out:\n"

@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import Position, Problems
-from .load import load_project
-from .memo import IdentityMemo
-from .pages import FINISHERS, GENERATORS
-from .pages.security_txt import security_txt_problems
-from .render import RenderContext, RenderedSite, RenderError, render_site
-from .theme import load_theme
-from .write import StagedWriter, check_output_folder
+from .content.load import load_project
+from .cache.memo import IdentityMemo
+from .render.pages import FINISHERS, GENERATORS
+from .render.pages.security_txt import security_txt_problems
+from .render.engine import RenderContext, RenderedSite, RenderError, render_site
+from .render.theme import load_theme
+from .emit.staging import StagedWriter, check_output_folder
 
 if TYPE_CHECKING:  # serve's cache of loaded files and rendered pages
-    from .incremental import BuildCache
-    from .progress import ProgressCallback
+    from .cache.incremental import BuildCache
+    from .commands.progress import ProgressCallback
 
 # Renders a site somewhere other than memory: (ctx, theme, generators, finishers) -> RenderedSite
 Streamer = Callable[[RenderContext, Any, Any, Any], RenderedSite]
@@ -93,8 +93,8 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
     and when no input changed and ``out`` is as the last build left it, nothing is done at all
     (``up_to_date``): its warnings are reported again.
     """
-    from .diskcache import DiskCache, LastBuild
-    from .output import FileRecord, stream_site
+    from .cache.disk import DiskCache, LastBuild
+    from .emit.stream import FileRecord, stream_site
 
     problems = Problems()
     check_output_folder(out, project_root, problems)

@@ -11,12 +11,12 @@ from datetime import date
 from pathlib import Path
 
 from site_builder.errors import Problems
-from site_builder.load import load_edition
-from site_builder.model import Project, Release, Version
-from site_builder.pages import FINISHERS, GENERATORS
-from site_builder.render import RenderContext, RenderedSite, render_site
-from site_builder.theme import load_theme
-from site_builder.write import write_site
+from site_builder.content.load import load_edition
+from site_builder.content.model import Project, Release, Version
+from site_builder.render.pages import FINISHERS, GENERATORS
+from site_builder.render.engine import RenderContext, RenderedSite, render_site
+from site_builder.render.theme import load_theme
+from site_builder.emit.staging import write_site
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sites" / "publishing"
 FIXTURE_BASE_URL = "https://example.com/trust/"

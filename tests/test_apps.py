@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.apps import App, build_app, load_apps, runs_on_atlassian
+from site_builder.forge.apps import App, build_app, load_apps, runs_on_atlassian
 from site_builder.commands.app_add import add_app, app_skeleton, slug_from
 from site_builder.errors import Problems
-from site_builder.forge import parse_manifest
-from site_builder.load import load_project, load_site
-from site_builder.model import Edition, Project
-from site_builder.pages.apps import app_pages
-from site_builder.pages.policy import policy_pages
-from site_builder.render import RenderContext, render_site
-from site_builder.source import load_yaml, parse_yaml
-from site_builder.theme import Theme
+from site_builder.forge.manifest import parse_manifest
+from site_builder.content.load import load_project, load_site
+from site_builder.content.model import Edition, Project
+from site_builder.render.pages.apps import app_pages
+from site_builder.render.pages.policy import policy_pages
+from site_builder.render.engine import RenderContext, render_site
+from site_builder.content.source import load_yaml, parse_yaml
+from site_builder.render.theme import Theme
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"

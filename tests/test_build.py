@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 
 from site_builder import __version__
 from site_builder.cli import make_parser
-from site_builder.write import MARKER, write_site
+from site_builder.emit.staging import MARKER, write_site
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from site_builder import diskcache, pipeline
-from site_builder.dates import build_date
+from site_builder.cache import disk as diskcache
+from site_builder import pipeline
+from site_builder.content.dates import build_date
 from site_builder.pipeline import BuildOptions, BuildResult
-from site_builder.progress import Progress
+from site_builder.commands.progress import Progress
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -177,7 +178,7 @@ def test_a_failed_build_keeps_the_previous_output(build_project, project: Path, 
 
 
 def test_rendering_in_parallel_gives_the_same_site(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from site_builder import output
+    from site_builder.emit import stream as output
 
     monkeypatch.setattr(output, "MIN_PAGES_PER_WORKER", 1)
     build(build_project, project, tmp_path / "one", "--no-cache", "--jobs", "1")
@@ -188,7 +189,7 @@ def test_rendering_in_parallel_gives_the_same_site(build_project, project: Path,
 def test_pages_a_rendering_process_writes_into_a_recycled_folder_are_kept(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last output, recycled as the staging folder, holds a file for every page; a forked renderer
     replaces its half of them, and the commit must not take those for leftovers of the old site."""
-    from site_builder import output
+    from site_builder.emit import stream as output
 
     monkeypatch.setattr(output, "MIN_PAGES_PER_WORKER", 1)
     out = tmp_path / "out"
@@ -204,7 +205,7 @@ def test_pages_a_rendering_process_writes_into_a_recycled_folder_are_kept(build_
 
 
 def test_a_template_error_in_a_rendering_process_is_reported(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from site_builder import output
+    from site_builder.emit import stream as output
 
     monkeypatch.setattr(output, "MIN_PAGES_PER_WORKER", 1)
     (project / "templates").mkdir()
@@ -216,7 +217,7 @@ def test_a_template_error_in_a_rendering_process_is_reported(build_project, proj
 
 
 def test_pages_written_as_they_are_rendered_are_the_same(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from site_builder import output
+    from site_builder.emit import stream as output
 
     build(build_project, project, tmp_path / "whole", "--no-cache", "--jobs", "1")
     monkeypatch.setattr(output, "STREAM_BYTES", 64)  # every page past its first 64 bytes goes to disk as it is rendered
@@ -226,7 +227,7 @@ def test_pages_written_as_they_are_rendered_are_the_same(build_project, project:
 
 
 def test_a_template_error_in_a_page_written_as_it_is_rendered_is_reported_as_before(build_project, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from site_builder import output
+    from site_builder.emit import stream as output
 
     (project / "templates").mkdir()
     (project / "templates" / "app.html").write_text('{% extends "base.html" %}{% block main %}{% for i in range(300) %}<p>padding {{ i }}</p>{% endfor %}{{ app.no_such_field }}{% endblock %}')
@@ -436,7 +437,7 @@ def test_a_file_edited_while_the_build_loads_is_never_taken_as_built(project: Pa
     """A build hashes its inputs first and its loaders reuse those digests. A file edited between
     the two reaches the loader, not the digest: neither the load memo nor the up-to-date shortcut
     may then remember the edited value under the old digest, or reverting the edit would keep it."""
-    from site_builder import apps
+    from site_builder.forge import apps
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     out = tmp_path / "out"

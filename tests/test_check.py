@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import FIXTURE_SITES, REPO_ROOT
-from site_builder.check import check_project, check_site, check_unanswered
+from site_builder.check.site import check_project, check_site, check_unanswered
 from site_builder.commands.init import starter_files
 from site_builder.errors import Position, Problems
 
@@ -236,10 +236,10 @@ def test_unanswered_marketplace_fields_are_warnings() -> None:
 
 
 def test_the_publishing_kit_answers_are_what_check_reports() -> None:
-    from site_builder.check import marketplace_questions
+    from site_builder.check.site import marketplace_questions
 
     found = marketplace_questions()
-    assert found is not None, "site_builder.privacy.unanswered_fields is gone: check can no longer report unanswered Marketplace fields"
+    assert found is not None, "site_builder.forge.privacy.unanswered_fields is gone: check can no longer report unanswered Marketplace fields"
 
 
 # --- the project and the command ------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.diff import (
+from site_builder.releases.diff import (
     ADDED,
     CHANGE,
     CHANGED,
@@ -31,8 +31,8 @@ from site_builder.diff import (
     word_diff,
 )
 from site_builder.errors import Problems
-from site_builder.load import load_edition
-from site_builder.model import Edition
+from site_builder.content.load import load_edition
+from site_builder.content.model import Edition
 from versions_tools import VERSIONS
 
 

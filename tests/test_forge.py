@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from site_builder.errors import Problems
-from site_builder.forge import EGRESS_KINDS, Manifest, parse_manifest, placeholders_in, product_of_module
-from site_builder.source import load_yaml, parse_yaml
+from site_builder.forge.manifest import EGRESS_KINDS, Manifest, parse_manifest, placeholders_in, product_of_module
+from site_builder.content.source import load_yaml, parse_yaml
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REAL = SHARED / "fixtures" / "forge-manifests"

@@ -22,17 +22,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.badges import COLOURS, FONT_FAMILY, FONT_SIZE, HEIGHT, LABEL_COLOUR, PADDING, SVG_NS, TEXT_COLOUR, Badge, _number, badge_svg
-from site_builder.diff import diff_editions
+from site_builder.render.badges import COLOURS, FONT_FAMILY, FONT_SIZE, HEIGHT, LABEL_COLOUR, PADDING, SVG_NS, TEXT_COLOUR, Badge, _number, badge_svg
+from site_builder.releases.diff import diff_editions
 from site_builder.errors import Problems
-from site_builder.incremental import LoadMemo
-from site_builder.load import load_project
-from site_builder.memo import IdentityMemo, call, each
-from site_builder.model import Project
-from site_builder.pages import GENERATORS
-from site_builder.pages.export import to_json, trust_document
-from site_builder.pages.links import SiteLinks
-from site_builder.render import Asset, Page, RenderContext
+from site_builder.cache.incremental import LoadMemo
+from site_builder.content.load import load_project
+from site_builder.cache.memo import IdentityMemo, call, each
+from site_builder.content.model import Project
+from site_builder.render.pages import GENERATORS
+from site_builder.render.pages.export import to_json, trust_document
+from site_builder.render.pages.links import SiteLinks
+from site_builder.render.engine import Asset, Page, RenderContext
 from versions_tools import release, new_project, set_working
 
 BUILD_DAY = date(2025, 10, 1)
@@ -309,7 +309,7 @@ def test_a_badge_for_a_real_app_name() -> None:
 
 def test_the_quick_app_comparison_agrees_with_the_full_diff(project: Path) -> None:
     """``visible`` settles equal apps without a diff: it must never hide a change ``diff_app`` would show."""
-    from site_builder.diff import _diff_apps_by_slug, apps_by_slug, diff_apps
+    from site_builder.releases.diff import _diff_apps_by_slug, apps_by_slug, diff_apps
 
     loaded = load(project)
     editions = [r.edition for r in loaded.releases] + [loaded.working]

@@ -17,10 +17,10 @@ from markupsafe import Markup
 
 from conftest import REPO_ROOT
 from site_builder.errors import Problems
-from site_builder.incremental import BuildCache, Fingerprinter, LoadMemo, RenderCache, analyse_template, iter_reads
+from site_builder.cache.incremental import BuildCache, Fingerprinter, LoadMemo, RenderCache, analyse_template, iter_reads
 from site_builder.pipeline import BuildOptions, render_project
-from site_builder.render import Page, RenderContext, render_site
-from site_builder.theme import Theme
+from site_builder.render.engine import Page, RenderContext, render_site
+from site_builder.render.theme import Theme
 
 OPTIONS = BuildOptions(build_date=date(2025, 7, 1), draft=True)
 
@@ -231,7 +231,7 @@ def test_cache_keys_are_the_same_in_another_process(project: Path) -> None:
     here = {path: entry.key for path, entry in cache.render.entries().items()}
     script = (
         "import json, sys; from datetime import date; from pathlib import Path;"
-        "from site_builder.incremental import BuildCache, RenderCache; from site_builder.pipeline import BuildOptions, render_project;"
+        "from site_builder.cache.incremental import BuildCache, RenderCache; from site_builder.pipeline import BuildOptions, render_project;"
         "c = BuildCache(render=RenderCache(salt='same code')); render_project(Path(sys.argv[1]), BuildOptions(build_date=date(2025, 7, 1), draft=True), c);"
         "print(json.dumps({p: e.key for p, e in c.render.entries().items()}))"
     )
@@ -243,8 +243,8 @@ def test_cache_keys_are_the_same_in_another_process(project: Path) -> None:
 
 def test_reads_are_listed_readably(project: Path) -> None:
     cache = RenderCache()
-    from site_builder.render import make_environment
-    from site_builder.theme import load_theme
+    from site_builder.render.engine import make_environment
+    from site_builder.render.theme import load_theme
 
     environment = make_environment(load_theme(project, Problems()))
     closure = cache.closure(environment, "app.html", {})
@@ -303,7 +303,7 @@ def released(tmp_path: Path) -> Path:
 def test_unchanged_releases_and_apps_come_back_as_the_same_objects(released: Path) -> None:
     project = released
     memo = LoadMemo(watched=True)
-    from site_builder.load import load_project
+    from site_builder.content.load import load_project
 
     before = load_project(project, Problems(), memo)
     section = sorted((project / "content/policy").glob("*.md"))[0]
@@ -404,7 +404,7 @@ def test_a_unit_read_whole_from_a_saved_cache_seeds_its_parts_again(released: Pa
     seeds, or every page key walks every release's apps (2 s at 1,000 apps)."""
     import pickle
 
-    from site_builder.load import load_project
+    from site_builder.content.load import load_project
 
     memo = LoadMemo()
     first = load_project(released, Problems(), memo)
@@ -425,7 +425,7 @@ def test_a_unit_read_whole_from_a_saved_cache_seeds_its_parts_again(released: Pa
 def test_slotted_model_values_pickle_as_their_fields() -> None:
     import pickle
 
-    from site_builder.apps import PermissionRow
+    from site_builder.forge.apps import PermissionRow
     from site_builder.errors import Position
 
     position = Position("content/apps/a/manifest.yml", 3, 5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from site_builder.kept import KeptWhileUsed
+from site_builder.cache.kept import KeptWhileUsed
 
 
 def test_an_entry_survives_builds_that_do_not_use_it_while_the_table_is_small() -> None:

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from site_builder.errors import Problems
-from site_builder.markdown_checks import MAX_CHAINED_DEFINITIONS, MAX_INLINE_WORK, MAX_NESTING, complexity_issue
-from site_builder.markup import render_markdown
-from site_builder.source import MAX_DEPTH, MAX_EXPANDED_CHARS, MAX_FILE_BYTES, MAX_NODES, load_yaml, parse_yaml, read_text
+from site_builder.content.markdown_checks import MAX_CHAINED_DEFINITIONS, MAX_INLINE_WORK, MAX_NESTING, complexity_issue
+from site_builder.content.markup import render_markdown
+from site_builder.content.source import MAX_DEPTH, MAX_EXPANDED_CHARS, MAX_FILE_BYTES, MAX_NODES, load_yaml, parse_yaml, read_text
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,7 +95,7 @@ def test_a_hundred_thousand_brackets_do_not_crash_the_interpreter() -> None:
 
     Run in a child process, so that a regression fails this test instead of killing the test run.
     """
-    code = "from site_builder.errors import Problems\nfrom site_builder.source import parse_yaml\np = Problems()\nassert parse_yaml('[' * 100000 + ']' * 100000, 'x.yaml', p) is None\nprint(p.items[0])\n"
+    code = "from site_builder.errors import Problems\nfrom site_builder.content.source import parse_yaml\np = Problems()\nassert parse_yaml('[' * 100000 + ']' * 100000, 'x.yaml', p) is None\nprint(p.items[0])\n"
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert "is nested more than 64 levels deep" in done.stdout

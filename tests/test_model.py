@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from site_builder.errors import Problems
-from site_builder.load import load_project
-from site_builder.model import Version
-from site_builder.pages.policy import section_groups
+from site_builder.content.load import load_project
+from site_builder.content.model import Version
+from site_builder.render.pages.policy import section_groups
 
 # The default site's sections as the seed orders them: (anchor, group). Anchors are public: listings deep-link to them.
 DEFAULT_SECTIONS = [

@@ -21,13 +21,13 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from active_content import html_findings
-from site_builder.apps import load_app
+from site_builder.forge.apps import load_app
 from site_builder.errors import Problems
-from site_builder.forge import parse_manifest
-from site_builder.load import load_section, load_site
-from site_builder.markup import render_markdown, sanitize
-from site_builder.source import Document, decode_text, parse_yaml, split_front_matter
-from site_builder.write import is_safe_output_path, write_site
+from site_builder.forge.manifest import parse_manifest
+from site_builder.content.load import load_section, load_site
+from site_builder.content.markup import render_markdown, sanitize
+from site_builder.content.source import Document, decode_text, parse_yaml, split_front_matter
+from site_builder.emit.staging import is_safe_output_path, write_site
 
 BASE = Path(__file__).resolve().parent / "bad_inputs" / "_base" / "content"
 # Hypothesis keeps caches in ./.hypothesis/; tests never write into the repository (read-only on CI).

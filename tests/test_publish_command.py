@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from publishing_support import make_project
-from site_builder.archive import checksums_text, fixed_mtime
+from site_builder.emit.archive import checksums_text, fixed_mtime
 from site_builder.cli import main
-from site_builder.write import MARKER
+from site_builder.emit.staging import MARKER
 
 EPOCH = int(datetime(2025, 7, 1, 12, 0, tzinfo=timezone.utc).timestamp())
 WORKFLOW = Path(__file__).resolve().parents[1] / "examples" / "github-pages.yml"

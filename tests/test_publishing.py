@@ -21,15 +21,15 @@ from lxml import etree
 from sectxt import Parser
 
 from publishing_support import FIXTURE_BASE_URL, RELEASE_DATE, build_fixture, make_project, parse_headers_file, render_fixture
-from site_builder.apps import App
-from site_builder.badges import Badge, badge_svg
+from site_builder.forge.apps import App
+from site_builder.render.badges import Badge, badge_svg
 from site_builder.cli import main
-from site_builder.headers import content_security_policy
-from site_builder.pages.marketplace import BadgeKit
-from site_builder.pages.security_txt import security_txt_problems
-from site_builder.privacy import QUESTIONS, unanswered_fields
+from site_builder.render.security_headers import content_security_policy
+from site_builder.render.pages.marketplace import BadgeKit
+from site_builder.render.pages.security_txt import security_txt_problems
+from site_builder.forge.privacy import QUESTIONS, unanswered_fields
 from site_builder.errors import Problems
-from site_builder.load import load_edition
+from site_builder.content.load import load_edition
 
 XSD = Path(__file__).resolve().parent / "fixtures" / "sitemaps" / "sitemap.xsd"
 SCHEMAS = Path(__file__).resolve().parents[1] / "site_builder" / "schemas"
@@ -434,7 +434,7 @@ def test_badges_are_valid_self_contained_svg(released):
 
 
 def luminance(colour: str) -> float:
-    """WCAG 2.1 relative luminance, computed here independently of site_builder.badges."""
+    """WCAG 2.1 relative luminance, computed here independently of site_builder.render.badges."""
     def channel(value: int) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4

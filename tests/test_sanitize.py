@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from site_builder.markup import render_markdown, sanitize
+from site_builder.content.markup import render_markdown, sanitize
 
 ACTIVE_TAGS = ["script", "style", "iframe", "frame", "object", "embed", "svg", "math", "form", "input", "button", "link", "meta", "base"]
 BAD_URL = re.compile(r"^\s*(javascript|data|vbscript|file|http):", re.IGNORECASE)

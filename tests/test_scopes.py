@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from site_builder.scopes import (
+from site_builder.forge.scopes import (
     RISK_ORDER,
     ScopeInfo,
     _from_rule,

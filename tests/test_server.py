@@ -31,7 +31,7 @@ import pytest
 from conftest import REPO_ROOT
 from quality_tools import start_chromium
 from site_builder.errors import Position, Problem
-from site_builder.server import (
+from site_builder.serve.server import (
     BIG_FILE,
     BuildReport,
     Console,
@@ -44,7 +44,7 @@ from site_builder.server import (
     widen_policy,
     write_changes,
 )
-from site_builder.watch import make_watcher
+from site_builder.serve.watch import make_watcher
 
 STARTUP_SECONDS = 90  # a cold start on a busy CI machine
 EDIT_SECONDS = 30

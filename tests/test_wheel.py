@@ -70,7 +70,9 @@ def test_wheel_carries_theme_schemas_and_starter(wheel: Path) -> None:
         for schema in ("site", "section", "releases", "app"):
             assert f"site_builder/schemas/{schema}.schema.json" in names
         assert "site_builder/starter/content/site.yaml" in names
-        assert not [n for n in names if n.startswith(("content/", "tests/", "templates/", "static/", "site_builder/content/"))]
+        assert not [n for n in names if n.startswith(("content/", "tests/", "templates/", "static/"))]
+        # site_builder/content/ is the loader's package: Python modules only, never the default site's files
+        assert not [n for n in names if n.startswith("site_builder/content/") and not n.endswith(".py")]
         metadata = email.parser.Parser().parsestr(archive.read(f"site_builder-{__version__}.dist-info/METADATA").decode("utf-8"))
         entry_points = archive.read(f"site_builder-{__version__}.dist-info/entry_points.txt").decode("utf-8")
     requires = {r.split(";")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in metadata.get_all("Requires-Dist") or []}
@@ -110,7 +112,7 @@ def user_env(home: Path) -> dict[str, str]:
 
 
 def test_installed_package_is_the_wheel_not_the_checkout(venv: Path, tmp_path: Path) -> None:
-    done = run([venv / "bin/python", "-c", "import site_builder, site_builder.theme as t; print(site_builder.__file__); print(t.default_theme_dir())"], cwd=tmp_path, env=user_env(venv))
+    done = run([venv / "bin/python", "-c", "import site_builder, site_builder.render.theme as t; print(site_builder.__file__); print(t.default_theme_dir())"], cwd=tmp_path, env=user_env(venv))
     module, theme = done.stdout.splitlines()
     assert Path(module).resolve().is_relative_to(venv.resolve()), module
     assert Path(theme).resolve() == (Path(module).parent / "theme").resolve()

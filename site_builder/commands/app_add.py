@@ -16,10 +16,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..apps import APP_FILE, MANIFEST_FILE, SLUG
+from ..forge.apps import APP_FILE, MANIFEST_FILE, SLUG
 from ..errors import Position, Problems
-from ..forge import Manifest, parse_manifest
-from ..source import decode_text, parse_yaml, read_text
+from ..forge.manifest import Manifest, parse_manifest
+from ..content.source import decode_text, parse_yaml, read_text
 from .common import add_project_option, display_path, report, say
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..dates import build_date
+from ..content.dates import build_date
 from ..pipeline import BuildOptions, build
-from ..progress import Progress
+from .progress import Progress
 from .common import add_project_option, display_path, report, say
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..dates import build_date
+from ..content.dates import build_date
 from .common import add_project_option, display_path, report, say
 
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
 def check_built_site(project: Path, out: Path, *, strict: bool = False) -> int:
     """Shared with ``build --check``: print every problem, return the exit status."""
-    from ..check import check_project  # lxml and its parsers: loaded only when a check runs, not on every build
+    from ..check.site import check_project  # lxml and its parsers: loaded only when a check runs, not on every build
 
     shown = display_path(out)
     problems = check_project(project, out, build_date(), display=shown)

@@ -8,12 +8,12 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from ..dates import long_date
-from ..diff import ADDED, DELETE, EQUAL, INSERT, AppChange, EditionDiff, Span, diff_editions
+from ..content.dates import long_date
+from ..releases.diff import ADDED, DELETE, EQUAL, INSERT, AppChange, EditionDiff, Span, diff_editions
 from ..errors import Problems
-from ..load import load_project
-from ..model import Edition, Project, Version
-from ..releases import DRAFT, numeric_key
+from ..content.load import load_project
+from ..content.model import Edition, Project, Version
+from ..releases.history import DRAFT, numeric_key
 from .common import add_project_option, report
 
 WORKING_NAMES = (DRAFT, "working")

@@ -9,7 +9,7 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 
-from ..dates import build_date
+from ..content.dates import build_date
 from .common import say
 
 

@@ -15,12 +15,12 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from ..archive import CHECKSUMS, archive_kind, fixed_mtime, write_archive
-from ..dates import build_date
+from ..emit.archive import CHECKSUMS, archive_kind, fixed_mtime, write_archive
+from ..content.dates import build_date
 from ..errors import Problems
-from ..load import load_project
+from ..content.load import load_project
 from ..pipeline import BuildOptions, render_project
-from ..write import check_output_folder, write_site
+from ..emit.staging import check_output_folder, write_site
 from .common import add_project_option, display_path, report, say
 
 

@@ -6,9 +6,9 @@ import argparse
 import sys
 from datetime import date
 
-from ..dates import build_date, long_date
+from ..content.dates import build_date, long_date
 from ..errors import Problems
-from ..freeze import ReleaseConflict, commit_release, plan_release
+from ..releases.freeze import ReleaseConflict, commit_release, plan_release
 from .common import add_project_option, report, say
 
 

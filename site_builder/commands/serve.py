@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..addresses import DEFAULT_HOST, DEFAULT_PORT, is_loopback
+from ..serve.addresses import DEFAULT_HOST, DEFAULT_PORT, is_loopback
 from .common import add_project_option, print_problems, say
 
 
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..server import Console, PortInUse, PreviewServer, ServeOptions  # tornado and livereload: only serve needs them
+    from ..serve.server import Console, PortInUse, PreviewServer, ServeOptions  # tornado and livereload: only serve needs them
 
     if not (args.project / "content").is_dir():
         print(f"{args.project / 'content'}: folder not found (run site-builder serve in a project folder, or pass --project DIR)", file=sys.stderr)
