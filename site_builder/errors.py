@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
-from .cache.pickling import pickled_by_fields
+from .pickling import pickled_by_fields
 
 Severity = Literal["error", "warning"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import Position, Problems
-from .content.load import load_project
+from .releases.project import load_project
 from .cache.memo import IdentityMemo
 from .render.pages import FINISHERS, GENERATORS
 from .render.pages.security_txt import security_txt_problems

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from site_builder.errors import Problems
-from site_builder.content.load import load_edition
+from site_builder.releases.project import load_edition
 from site_builder.content.model import Project, Release, Version
 from site_builder.render.pages import FINISHERS, GENERATORS
 from site_builder.render.engine import RenderContext, RenderedSite, render_site

@@ -15,7 +15,8 @@ from site_builder.forge.apps import App, build_app, load_apps, runs_on_atlassian
 from site_builder.commands.app_add import add_app, app_skeleton, slug_from
 from site_builder.errors import Problems
 from site_builder.forge.manifest import parse_manifest
-from site_builder.content.load import load_project, load_site
+from site_builder.content.load import load_site
+from site_builder.releases.project import load_project
 from site_builder.content.model import Edition, Project
 from site_builder.render.pages.apps import app_pages
 from site_builder.render.pages.policy import policy_pages

@@ -68,7 +68,7 @@ def site(tools, tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     shutil.copytree(REPO_ROOT / "content", project / "content")
     make_release_history(project)
     from site_builder.errors import Problems
-    from site_builder.content.load import load_project
+    from site_builder.releases.project import load_project
 
     loaded = load_project(project, Problems())
     assert loaded is not None

@@ -31,7 +31,7 @@ from site_builder.releases.diff import (
     word_diff,
 )
 from site_builder.errors import Problems
-from site_builder.content.load import load_edition
+from site_builder.releases.project import load_edition
 from site_builder.content.model import Edition
 from versions_tools import VERSIONS
 

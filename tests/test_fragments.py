@@ -16,7 +16,7 @@ from markupsafe import Markup
 from conftest import REPO_ROOT
 from site_builder.errors import Problems
 from site_builder.cache.incremental import BuildCache, Fingerprinter, RenderCache, analyse_template
-from site_builder.content.load import load_project
+from site_builder.releases.project import load_project
 from site_builder.render.pages import GENERATORS
 from site_builder.pipeline import BuildOptions, render_project
 from site_builder.render.engine import FragmentStore, Page, RenderContext, make_environment, prefixed_url, render_page, site_items

@@ -26,7 +26,7 @@ from site_builder.render.badges import COLOURS, FONT_FAMILY, FONT_SIZE, HEIGHT, 
 from site_builder.releases.diff import diff_editions
 from site_builder.errors import Problems
 from site_builder.cache.incremental import LoadMemo
-from site_builder.content.load import load_project
+from site_builder.releases.project import load_project
 from site_builder.cache.memo import IdentityMemo, call, each
 from site_builder.content.model import Project
 from site_builder.render.pages import GENERATORS

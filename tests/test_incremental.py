@@ -303,7 +303,7 @@ def released(tmp_path: Path) -> Path:
 def test_unchanged_releases_and_apps_come_back_as_the_same_objects(released: Path) -> None:
     project = released
     memo = LoadMemo(watched=True)
-    from site_builder.content.load import load_project
+    from site_builder.releases.project import load_project
 
     before = load_project(project, Problems(), memo)
     section = sorted((project / "content/policy").glob("*.md"))[0]
@@ -404,7 +404,7 @@ def test_a_unit_read_whole_from_a_saved_cache_seeds_its_parts_again(released: Pa
     seeds, or every page key walks every release's apps (2 s at 1,000 apps)."""
     import pickle
 
-    from site_builder.content.load import load_project
+    from site_builder.releases.project import load_project
 
     memo = LoadMemo()
     first = load_project(released, Problems(), memo)

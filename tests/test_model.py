@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.errors import Problems
-from site_builder.content.load import load_project
+from site_builder.releases.project import load_project
 from site_builder.content.model import Version
 from site_builder.render.pages.policy import section_groups
 

@@ -29,7 +29,7 @@ from site_builder.render.pages.marketplace import BadgeKit
 from site_builder.render.pages.security_txt import security_txt_problems
 from site_builder.forge.privacy import QUESTIONS, unanswered_fields
 from site_builder.errors import Problems
-from site_builder.content.load import load_edition
+from site_builder.releases.project import load_edition
 
 XSD = Path(__file__).resolve().parent / "fixtures" / "sitemaps" / "sitemap.xsd"
 SCHEMAS = Path(__file__).resolve().parents[1] / "site_builder" / "schemas"

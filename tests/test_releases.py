@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from site_builder.releases import freeze
+from site_builder.commands import freeze
 from site_builder.releases import lockfile
 from site_builder.content.dates import long_date
 from site_builder.errors import Problems
-from site_builder.content.load import load_project
+from site_builder.releases.project import load_project
 from site_builder.releases.history import draft_status
 from versions_tools import TODAY, History, build, files_under, new_project, release, set_working, today, tree
 

@@ -510,7 +510,7 @@ def published_edition(project_root: Path, out: Path) -> tuple[Edition | None, st
 
     Only that edition is loaded: a project's every release is not needed to check one site.
     """
-    from ..content.load import load_edition  # the content model; check_site needs none of it
+    from ..releases.project import load_edition  # the content model; check_site needs none of it
     from ..releases.history import latest_version
 
     content = project_root / "content"

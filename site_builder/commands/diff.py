@@ -11,7 +11,7 @@ from typing import Any
 from ..content.dates import long_date
 from ..releases.diff import ADDED, DELETE, EQUAL, INSERT, AppChange, EditionDiff, Span, diff_editions
 from ..errors import Problems
-from ..content.load import load_project
+from ..releases.project import load_project
 from ..content.model import Edition, Project, Version
 from ..releases.history import DRAFT, numeric_key
 from .common import add_project_option, report

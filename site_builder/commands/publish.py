@@ -18,7 +18,7 @@ from pathlib import Path
 from ..emit.archive import CHECKSUMS, archive_kind, fixed_mtime, write_archive
 from ..content.dates import build_date
 from ..errors import Problems
-from ..content.load import load_project
+from ..releases.project import load_project
 from ..pipeline import BuildOptions, render_project
 from ..emit.staging import check_output_folder, write_site
 from .common import add_project_option, display_path, report, say

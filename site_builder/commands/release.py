@@ -8,7 +8,7 @@ from datetime import date
 
 from ..content.dates import build_date, long_date
 from ..errors import Problems
-from ..releases.freeze import ReleaseConflict, commit_release, plan_release
+from .freeze import ReleaseConflict, commit_release, plan_release
 from .common import add_project_option, report, say
 
 

@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, NamedTuple, TypeVar
 
 from ..cache.memo import IdentityMemo
-from ..commands.progress import ProgressCallback
 from ..render.engine import claim, Asset, Finisher, Generator, Page, RenderContext, RenderedSite, RenderError, make_environment, page_variables, render_page
 from ..render.theme import Theme
 from .staging import MARKER, StagedWriter
 
 if TYPE_CHECKING:
     import jinja2
+
+    from ..commands.progress import ProgressCallback
 
     from ..cache.incremental import RenderCache
 

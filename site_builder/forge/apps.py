@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import Position, Problems
 from .manifest import EGRESS_KIND_HELP, EGRESS_KINDS, Egress, Manifest, Product, Remote, parse_manifest
-from ..cache.pickling import pickled_by_fields
+from ..pickling import pickled_by_fields
 from ..cache.incremental import LoadMemo
 from .scopes import RISK_ORDER, ScopeCatalogue, load_catalogue
 from ..content.source import Document, file_status, load_yaml

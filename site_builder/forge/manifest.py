@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..errors import Position, Problems
-from ..cache.pickling import pickled_by_fields
+from ..pickling import pickled_by_fields
 from .scopes import PRODUCTS, ScopeCatalogue, ScopeInfo, load_catalogue
 from ..content.source import Document, KeyPath, dotted
 

@@ -18,7 +18,7 @@ from typing import Iterable, Iterator, Literal, Mapping
 
 import yaml
 
-from ..cache.pickling import pickled_by_fields
+from ..pickling import pickled_by_fields
 
 Access = Literal["delete", "manage", "write", "read", "other"]
 

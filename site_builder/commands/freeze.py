@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from . import lockfile
+from ..releases import lockfile
 from ..errors import Position, Problems
-from ..content.load import load_edition, load_project
+from ..releases.project import load_edition, load_project
 from ..content.model import Version
 from ..pipeline import BuildOptions, render_project
-from .history import (
+from ..releases.history import (
     RECORD_FILE,
     RELEASES_FILE,
     VERSION_TEXT,
