@@ -1,8 +1,8 @@
 """Quick pickling for the slotted frozen dataclasses of the model.
 
 ``@dataclass(slots=True)`` on Python 3.11 pickles each object through ``dataclasses.fields()``,
-about 5 µs a call: the load cache of a 1,000-app project holds 118,000 such objects, which made
-saving and reading it 2 s slower than before the classes had slots. Pickled as the class and
+a slow call: the load cache of a large project holds a great many such objects, which made
+saving and reading it much slower than before the classes had slots (see BENCHMARKS.md, 'Figures behind the code'). Pickled as the class and
 its field values, an object is rebuilt by its own ``__init__``.
 """
 

@@ -6,7 +6,8 @@ import gc
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import Position, Problems
 from .releases.project import load_project
@@ -54,12 +55,32 @@ def render_project(project_root: Path, options: BuildOptions, cache: BuildCache 
     With a ``cache`` (serve), unchanged files are not loaded again and unchanged pages not rendered again.
     """
     result = BuildResult()
+    with collector_skips_model():
+        project = load_project(project_root, result.problems, memo=cache.load if cache else None)
+        gc.freeze()
+        return _render_loaded(project_root, project, options, result, cache, stream)
+
+
+@contextmanager
+def collector_skips_model() -> Iterator[None]:
+    """Inside, ``gc.freeze()`` keeps what exists so far out of the collector's full scans; undone on leaving.
+
+    The model lives as long as the build, so collections need not walk it again and again while
+    pages are made and the cache is saved; frozen objects are still freed by reference counting.
+    Only the outermost use unfreezes (``build`` around ``render_project``), so no caller of
+    ``render_project`` is left with the collector frozen.
+    """
+    outermost = gc.get_freeze_count() == 0
+    gc.freeze()  # at once, so that a use nested in this one knows it is not the outermost
+    try:
+        yield
+    finally:
+        if outermost:
+            gc.unfreeze()
+
+
+def _render_loaded(project_root: Path, project: Any, options: BuildOptions, result: BuildResult, cache: BuildCache | None, stream: Streamer | None) -> BuildResult:
     problems = result.problems
-    project = load_project(project_root, problems, memo=cache.load if cache else None)
-    # The model lives as long as the build (and serve's caches between builds): collections need not
-    # scan it again. Each full collection walked every loaded object: 0.4 s at 1,000 apps, several times
-    # per build. Frozen objects are still freed by reference counting once unused.
-    gc.freeze()
     theme = load_theme(project_root, problems)
     if project is None or problems.has_errors(strict=options.strict):
         return result
@@ -93,6 +114,11 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
     and when no input changed and ``out`` is as the last build left it, nothing is done at all
     (``up_to_date``): its warnings are reported again.
     """
+    with collector_skips_model():
+        return _build(project_root, out, options, use_cache, progress, jobs)
+
+
+def _build(project_root: Path, out: Path, options: BuildOptions, use_cache: bool, progress: ProgressCallback | None, jobs: int | None) -> BuildResult:
     from .cache.disk import DiskCache, LastBuild
     from .emit.stream import FileRecord, stream_site
 

@@ -358,3 +358,21 @@ def test_init_name_option_builds_whatever_the_name(run_cli, build_project, tmp_p
     code, _, stderr = build_project(target, target / "build")
     assert code == 0, stderr
     assert page(target / "build").find("h1").get_text() == f"Security Policy for {name} Cloud Apps"
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(copy_fixture, tmp_path: Path, warm: bool) -> None:
+    """A build keeps its model out of the collector's scans while it runs, and only while it runs:
+    a process that builds (serve, a library user) must not be left with every object frozen."""
+    import gc
+    from datetime import date
+
+    from site_builder.pipeline import BuildOptions, build, render_project
+
+    project = copy_fixture("minimal", tmp_path)
+    assert gc.get_freeze_count() == 0
+    result = build(project, tmp_path / "site", BuildOptions(build_date=date(2026, 12, 4)), use_cache=warm)
+    assert result.site is not None and not result.problems.has_errors()
+    assert gc.get_freeze_count() == 0
+    assert render_project(project, BuildOptions(build_date=date(2026, 12, 4))).site is not None
+    assert gc.get_freeze_count() == 0

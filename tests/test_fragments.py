@@ -19,7 +19,8 @@ from site_builder.cache.incremental import BuildCache, Fingerprinter, RenderCach
 from site_builder.releases.project import load_project
 from site_builder.render.pages import GENERATORS
 from site_builder.pipeline import BuildOptions, render_project
-from site_builder.render.engine import FragmentStore, Page, RenderContext, make_environment, prefixed_url, render_page, site_items
+from site_builder.cache.fragments import FragmentStore
+from site_builder.render.engine import Page, RenderContext, make_environment, prefixed_url, render_page, site_items
 from site_builder.render.theme import Theme, load_theme
 
 BUILD_DATE = date(2025, 7, 1)

@@ -409,9 +409,8 @@ def test_a_unit_read_whole_from_a_saved_cache_seeds_its_parts_again(released: Pa
     memo = LoadMemo()
     first = load_project(released, Problems(), memo)
     assert first is not None and first.releases and first.releases[0].edition.apps
-    saved = pickle.dumps(memo._entries)  # noqa: SLF001 - what diskcache saves
-    warm = LoadMemo()
-    warm._entries = pickle.loads(saved)  # noqa: SLF001
+    saved = pickle.dumps(memo.entries())  # what diskcache saves
+    warm = LoadMemo(entries=pickle.loads(saved))
     seeded: dict[int, bytes] = {}
     warm.on_values = lambda pairs: seeded.update((id(value), seed) for value, seed in pairs)
     project = load_project(released, Problems(), warm)

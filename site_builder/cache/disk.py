@@ -168,8 +168,7 @@ class DiskCache:
         if state is None:
             return cache
         try:
-            files = FileStates()
-            files._files = _unpack_file_states(state["file_states"])  # noqa: SLF001 - FileStates' own state, saved by save()
+            files = FileStates(_unpack_file_states(state["file_states"]))
             last = LastBuild(records=_unpack_records(state["records"]), **state["last"])
         except (KeyError, AttributeError, TypeError, ValueError):
             return cache
@@ -183,15 +182,13 @@ class DiskCache:
     def build(self) -> BuildCache:
         """The ``BuildCache`` for this build, with the last build's load memo (read on first use)."""
         if self._build is None:
-            memo = LoadMemo()
-            memo._files = self.files  # noqa: SLF001 - one set of file hashes for the inputs digest and the loaders
             state = _read(self.folder / CACHE_FILE, self.ident) if self.warm else None
             entries = state.get("load_entries") if state is not None else None
-            if isinstance(entries, dict):
-                memo._entries = entries  # noqa: SLF001 - LoadMemo's own state, saved by save()
-                self._entries_read = dict(entries)
+            entries = entries if isinstance(entries, dict) else None
+            self._entries_read = dict(entries or {})
+            memo = LoadMemo(files=self.files, entries=entries)  # one set of file hashes for the inputs digest and the loaders
             render = RenderCache()
-            render.bytecode = MemoryBytecodeCache(dict(self.bytecode))  # compiling the theme's templates again took 0.3 s of a warm build
+            render.bytecode = MemoryBytecodeCache(dict(self.bytecode))  # compiling the theme's templates again was a large part of a warm build
             self._build = BuildCache(load=memo, render=render, derived=OneBuildMemo())
         return self._build
 
@@ -222,7 +219,7 @@ class DiskCache:
     def save_loaded(self) -> None:
         """Write the load memo, if this build changed it; called as soon as the project is loaded.
 
-        Pickling the content model takes a table of every object written (about 50 MB at 5,000
+        Pickling the content model takes a table of every object written (tens of megabytes at 5,000
         apps): done before the pages are generated, it comes on top of the model alone, not of
         the model, the pages and what was derived for them. Written whether or not the build
         then succeeds: what a loader made of a file is the same either way.
@@ -233,11 +230,11 @@ class DiskCache:
         try:
             self._save_loaded()
         finally:
-            self.files.recheck()  # the digests held for the loaders: 10 MB at 5,000 apps, not needed any more
+            self.files.recheck()  # the digests held for the loaders are not needed any more
 
     def _save_loaded(self) -> None:
         assert self._build is not None
-        entries = self._build.load._entries  # noqa: SLF001 - LoadMemo's own state, read by build
+        entries = self._build.load.entries()
         if len(entries) == len(self._entries_read) and all(self._entries_read.get(k) is v for k, v in entries.items()):
             return  # nothing new to remember
         if not self._build.load.still_as_loaded():
@@ -264,7 +261,7 @@ class DiskCache:
             last_state["inputs"] = ""
             last = dataclasses.replace(last, records={path: record._replace(key="") for path, record in last.records.items()})
         try:
-            state = {"file_states": _pack_file_states(self.files._files), "records": _pack_records(last.records), "last": last_state, "bytecode": self.bytecode}  # noqa: SLF001
+            state = {"file_states": _pack_file_states(self.files.file_entries()), "records": _pack_records(last.records), "last": last_state, "bytecode": self.bytecode}
         except (ValueError, TypeError, AttributeError):  # not what this code packs: stay correct, be cold next time
             return
         _write(self.folder / STATE_FILE, self.ident, state, secret)
@@ -279,8 +276,8 @@ class DiskCache:
         return True
 
 
-# The state is a few long flat lists rather than one small object per file: 70,000 files at 5,000
-# apps would make the pickler's table of objects written (20 MB) the build's last peak of memory.
+# The state is a few long flat lists rather than one small object per file: one object per file
+# would make the pickler's table of objects written the build's last peak of memory.
 _DIGEST = 16  # bytes: the BLAKE2b-128 of FileRecord.digest and FileStates' entries
 
 

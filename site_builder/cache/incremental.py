@@ -48,10 +48,11 @@ from typing import Any, Callable, Iterable, NamedTuple, TypeVar
 import jinja2
 from jinja2 import nodes
 
+from ..content.source import read_whole
 from ..errors import Problem, Problems
 from .kept import KeptWhileUsed
 from .memo import IdentityMemo
-from ..render.engine import DERIVED_VARIABLES, FRAGMENT_CALLS, FRAME_VARIABLES, FragmentStore, Page, RenderContext, derived_inputs, frame_variables, make_environment, render_page
+from ..render.engine import DERIVED_VARIABLES, FRAGMENT_CALLS, FRAME_VARIABLES, Page, RenderContext, derived_inputs, frame_variables, make_environment, render_page
 from ..render.theme import Theme
 
 T = TypeVar("T")
@@ -124,7 +125,7 @@ class Fingerprinter:
         value hashed by content gets another digest, which costs a cache miss, never a wrong page.
         Only for values that ``seedable`` accepts. The (value, digest) pairs themselves become the
         table's entries: serve's load memo hands over every loaded value on every build (3,900 at
-        1,000 apps with three releases), and one tuple and one call each cost 4 ms a rebuild.
+        1,000 apps with three releases), and one tuple and one call each were a visible share of a rebuild.
         """
         self._known.put_all(zip(map(id, map(_first, pairs)), pairs))
 
@@ -247,14 +248,19 @@ class FileStates:
 
     RACY_NS = 2_000_000_000
 
-    def __init__(self) -> None:
-        self._files: dict[str, _FileEntry] = {}
+    def __init__(self, files: dict[str, "_FileEntry"] | None = None) -> None:
+        """``files``: what ``file_entries()`` gave in an earlier process (the disk cache)."""
+        self._files: dict[str, _FileEntry] = dict(files or {})
         self._trees: dict[str, bytes] = {}  # digest() results, reused while trusted
         self.watched = False  # a watcher will report changes: remember every subtree's digest
         self.trusted = False
 
     def __getstate__(self) -> dict[str, Any]:  # a digest reused on trust is only as good as this process's watcher
         return {**self.__dict__, "_trees": {}, "trusted": False}
+
+    def file_entries(self) -> dict[str, "_FileEntry"]:
+        """Each file's stat signature and digest, for ``FileStates(files=...)`` in the next process."""
+        return self._files
 
     def hold(self) -> None:
         """From now on, remember every tree's digest and reuse it: for one build, which checks its loads later."""
@@ -335,8 +341,7 @@ class FileStates:
             return known.digest
         checked = time.time_ns()
         try:
-            with open(path, "rb") as stream:
-                digest = hashlib.blake2b(stream.read(), digest_size=DIGEST_SIZE).digest()
+            digest = hashlib.blake2b(read_whole(path, info.st_size), digest_size=DIGEST_SIZE).digest()
         except OSError as exc:
             return f"unreadable:{exc.errno}".encode()
         self._files[path] = _FileEntry(signature, digest, checked)
@@ -376,13 +381,15 @@ class LoadMemo:
     Serve makes it ``trust`` its watcher (``FileStates``): then an unchanged folder costs a lookup.
     """
 
-    def __init__(self, *, watched: bool = False) -> None:
-        """``watched``: a file watcher will say what changed before each build (``trust``)."""
-        self._entries: dict[tuple[str, str], _LoadEntry] = {}
+    def __init__(self, *, watched: bool = False, files: FileStates | None = None, entries: dict | None = None) -> None:
+        """``watched``: a file watcher will say what changed before each build (``trust``).
+        ``files``: file digests shared with another user (the disk cache's inputs digest);
+        ``entries``: what ``entries()`` gave in an earlier process."""
+        self._entries: dict[tuple[str, str], _LoadEntry] = dict(entries or {})
         self._loader_names: dict[Callable[..., Any], str] = {}
         self._parts: list[list[tuple[Any, bytes]]] = []  # per nested loader under way: the values loaded inside it
-        self._files = FileStates()
-        self._files.watched = watched
+        self._files = files if files is not None else FileStates()
+        self._files.watched = watched or self._files.watched
         self._fingerprints = Fingerprinter()
         self.loaded: list[str] = []  # sources read afresh since reset_stats()
         self._fresh: list[tuple[str, tuple[str, ...], bytes]] = []  # (source, inputs, files digest) of each load done afresh
@@ -395,6 +402,10 @@ class LoadMemo:
         # what a watcher says changed since the last build (absolute paths); None: unknown, check everything
         self.changed_paths: frozenset[str] | None = None
         self.content_had_no_links = False  # what load.py's link check found last time
+
+    def entries(self) -> dict[tuple[str, str], "_LoadEntry"]:
+        """Every loader result with its inputs' digest and problems, for ``LoadMemo(entries=...)`` in the next process."""
+        return self._entries
 
     def still_as_loaded(self) -> bool:
         """Whether every file loaded afresh is still as it was hashed before its loader read it.
@@ -744,7 +755,7 @@ class RenderCache:
         self._page_keys: dict[str, tuple[Page, Closure, bytes, str, Any, frozenset[str]]] = {}
         self._page_keys_next: dict[str, tuple[Page, Closure, bytes, str, Any, frozenset[str]]] = {}
         # one Fingerprinter for page keys and fragment keys: the apps both hash are hashed once
-        self._fragments = FragmentStore(self._fingerprints) if keep_fragments else None
+        self._fragments = _fragment_store(self._fingerprints) if keep_fragments else None
         self.stats = RenderStats()
         # serve: what the watcher says changed before this build, and the last build's environment
         # with the template sources and closures it read (kept while no template changes)
@@ -755,6 +766,10 @@ class RenderCache:
         """Take ``changed`` (absolute paths, from a file watcher) as all that changed since the last build:
         if no template is among them, the next build keeps the last one's compiled templates. For one build."""
         self._changed_paths = None if changed is None else frozenset(changed)
+
+    def forget_fingerprints(self) -> None:
+        """Let go of the content hashes behind this build's keys: for a build that will not be followed by another in this process."""
+        self._fingerprints.forget()
 
     def entries(self) -> dict[str, CacheEntry]:
         """``{output path: (key, bytes)}`` of the pages of the last build, for saving to disk."""
@@ -783,45 +798,60 @@ class RenderCache:
 
     def closure(self, environment: jinja2.Environment, name: str, sources: dict[str, bytes | None]) -> Closure | None:
         """The closure of template ``name``; None when a template in it is named by an expression."""
-        seen: list[str] = []
-        reads: set[Read] = set()
-        pending = [name]
-        h = _new_hash(b"closure")
-        while pending:
-            current = pending.pop(0)
-            if current in seen:
-                continue
-            seen.append(current)
-            info = self._info(environment, current, sources)
-            h.update(current.encode() + b"\0" + (sources[current] or _MISSING_TEMPLATE))
-            if info is None:
-                continue
-            if info.dynamic:
-                return None
-            reads |= info.reads
-            pending.extend(info.references)
-        digest = h.digest()
+        found = template_closure(environment, name, sources, self._analyses)
+        if found is None:
+            return None
+        digest, seen, reads = found
         known = self._closures.get(digest)
         if known is None:
-            known = self._closures[digest] = Closure(digest, tuple(seen), tuple(sorted(_without_implied(reads), key=repr)))
+            known = self._closures[digest] = Closure(digest, seen, tuple(sorted(_without_implied(reads), key=repr)))
         return known
 
-    def _info(self, environment: jinja2.Environment, name: str, sources: dict[str, bytes | None]) -> TemplateInfo | None:
-        if name not in sources:
-            try:
-                source, filename, _ = environment.loader.get_source(environment, name)  # type: ignore[union-attr]
-            except jinja2.TemplateNotFound:
-                sources[name] = None
-            else:
-                digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=DIGEST_SIZE).digest()
-                sources[name] = digest
-                if digest not in self._analyses:
-                    try:
-                        self._analyses[digest] = analyse_template(environment, source)
-                    except jinja2.TemplateSyntaxError:
-                        self._analyses[digest] = TemplateInfo((), frozenset(), dynamic=True)  # render reports it
-        digest = sources[name]
-        return None if digest is None else self._analyses[digest]
+
+def template_closure(environment: jinja2.Environment, name: str, sources: dict[str, bytes | None], analyses: dict[bytes, TemplateInfo]) -> tuple[bytes, tuple[str, ...], set[Read]] | None:
+    """(digest, templates, reads) of template ``name`` with every template it extends, includes, imports
+    or draws as a fragment; None when one is named by an expression. The one closure hash, for pages
+    (RenderCache) and fragments (cache/fragments.py).
+
+    ``sources`` (name -> source digest, read once per build) and ``analyses`` (source digest ->
+    what the template names, kept while the source is the same) are the caller's tables.
+    """
+    seen: list[str] = []
+    reads: set[Read] = set()
+    pending = [name]
+    h = _new_hash(b"closure")
+    while pending:
+        current = pending.pop(0)
+        if current in seen:
+            continue
+        seen.append(current)
+        info = _template_info(environment, current, sources, analyses)
+        h.update(current.encode() + b"\0" + (sources[current] or _MISSING_TEMPLATE))
+        if info is None:
+            continue
+        if info.dynamic:
+            return None
+        reads |= info.reads
+        pending.extend(info.references)
+    return h.digest(), tuple(seen), reads
+
+
+def _template_info(environment: jinja2.Environment, name: str, sources: dict[str, bytes | None], analyses: dict[bytes, TemplateInfo]) -> TemplateInfo | None:
+    if name not in sources:
+        try:
+            source, filename, _ = environment.loader.get_source(environment, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            sources[name] = None
+        else:
+            digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=DIGEST_SIZE).digest()
+            sources[name] = digest
+            if digest not in analyses:
+                try:
+                    analyses[digest] = analyse_template(environment, source)
+                except jinja2.TemplateSyntaxError:
+                    analyses[digest] = TemplateInfo((), frozenset(), dynamic=True)  # render reports it
+    digest = sources[name]
+    return None if digest is None else analyses[digest]
 
 
 class _Session:
@@ -862,7 +892,7 @@ class _Session:
         A page object made by the same generator from the same objects as in the last build
         (memo.py), with the same closure, in a frame whose digest is unchanged, has the last
         build's key and bytes. The test is done inline: serve's rebuild after one edit at 1,000
-        apps reuses 3,860 of 3,864 pages, and two calls per page cost 6 ms of it. The first page of
+        apps reuses nearly every page, and two calls per page were a visible share of it. The first page of
         a closure or frame new to this build goes through ``render``, which computes them.
         """
         last_keys, previous, closures, frames = self.last_keys, self.previous, self.closures, self.frames
@@ -1033,3 +1063,9 @@ def iter_reads(closure: Closure) -> Iterable[str]:
     for read in closure.reads:
         path = read.root + "".join(f".{name}" if kind == "attr" else f"[{name!r}]" for kind, name in read.steps)
         yield ("?" if read.truth_only else "") + path
+
+
+def _fragment_store(fingerprints: Fingerprinter) -> Any:
+    from .fragments import FragmentStore  # fragments.py builds on this module
+
+    return FragmentStore(fingerprints)

@@ -2,8 +2,8 @@
 
 The obvious rule, forget what the last build did not use, is wrong for serve's caches: a build
 that reuses a whole page touches nothing inside it. After a policy edit, which renders one page,
-the fragments and content hashes behind the 1,000-row apps table were all unused, so they were
-dropped, and the next app edit rebuilt every row (600 ms instead of 150 at 1,000 apps).
+the fragments and content hashes behind the apps table's rows were all unused, so they were
+dropped, and the next app edit rebuilt every row instead of one (see BENCHMARKS.md, 'Figures behind the code').
 
 So entries are swept in epochs, not builds: an entry goes when a whole epoch passed without a use,
 and an epoch ends once the table has doubled since the last sweep. Memory stays within about

@@ -3,7 +3,7 @@
 ``LoadMemo`` hands back the identical model objects for files that did not change, so whatever a
 generator derives from one app (its JSON export, its Marketplace kit, its changes, its pages) can
 be reused on identity alone: no hashing and no comparison of content, which is what lets serve
-rebuild a 1,000-app site after one edit in milliseconds. Within one build it also shares work
+rebuild a large site after one edit without redoing the work of what did not change (see BENCHMARKS.md, 'Figures behind the code'). Within one build it also shares work
 between generators (a release's changes serve its changes page and the feed).
 
 Only for functions that read nothing but their arguments and whose results nobody mutates. A
@@ -11,8 +11,8 @@ memoised function may itself go through the memo (pass it as an argument): what 
 as long as its own result is, so a reused outer result never leaves its inner ones to be dropped.
 
 The memo's own bookkeeping is kept out of the garbage collector's way (keys of plain ints, one
-entry per result, a loop's results in three dictionaries): a cold build at 1,000 apps memoises
-thousands of results, and as many small container objects would trigger full collections.
+entry per result, a loop's results in three dictionaries): a cold build of a large site memoises
+many results, and as many small container objects would trigger full collections (see BENCHMARKS.md, 'Figures behind the code').
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ class IdentityMemo:
     def each(self, function: Callable[..., T], items: Iterable[Any], *shared: Any) -> tuple[T, ...]:
         """``tuple(function(item, *shared) for item in items)``, each result reused while its item is the same object.
 
-        One entry for the whole loop, not one per item: a rebuild of 1,000 unchanged apps costs a
-        few look-ups in C per app, where as many ``memo(...)`` calls would cost ten times that.
+        One entry for the whole loop, not one per item: a rebuild of many unchanged apps costs a
+        few look-ups in C per app, where as many ``memo(...)`` calls would cost far more (see BENCHMARKS.md, 'Figures behind the code').
         Results for items in no loop of this build are dropped; all are dropped when a ``shared`` argument changes.
         """
         key = ("each", *_key(self._function_id(function), shared))

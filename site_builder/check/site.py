@@ -80,8 +80,8 @@ class Element(NamedTuple):
 class ParsedPage:
     """A page's elements in document order, and where each one is.
 
-    libxml2 (through lxml) parses: several times faster than Python's html.parser, let alone a
-    BeautifulSoup tree, on a site of thousands of pages. It knows each element's line; the column,
+    libxml2 (through lxml) parses: faster than Python's html.parser, let alone a
+    BeautifulSoup tree, which counts on a site of thousands of pages (see BENCHMARKS.md, 'Figures behind the code'). It knows each element's line; the column,
     needed only for the few elements a rule reports, is found as the n-th ``<name`` on that line.
     """
 

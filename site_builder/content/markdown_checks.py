@@ -1,8 +1,9 @@
 """Checks on Markdown before and after rendering: what would exhaust the renderer, and what the sanitizer drops.
 
 Python-Markdown is not built for hostile input: it recurses once per level of nesting and rereads
-the rest of a paragraph for every '[', '](' or '<' that does not close, so a small file can take
-minutes. ``complexity_issue`` measures both in one linear pass and refuses text over the limits.
+the rest of a paragraph for every '[', '](' or '<' that does not close, so a small file can keep it
+busy for a very long time (see BENCHMARKS.md, 'Figures behind the code').
+``complexity_issue`` measures both in one linear pass and refuses text over the limits.
 ``removed_markup`` lists each element, attribute and URL that ``sanitize`` will drop, placed on its
 Markdown line, so the author hears about it instead of losing it silently.
 """
@@ -19,7 +20,7 @@ from .source import CONTROL_CHARACTER
 # Limits that keep hostile Markdown from exhausting time: Python-Markdown recurses once per level of
 # nesting and rescans the rest of a paragraph for every '[', '](' or '<' that does not close.
 MAX_NESTING = 16  # list, quote and indentation levels
-MAX_INLINE_WORK = 400_000  # characters rescanned in total: well under a second of rendering
+MAX_INLINE_WORK = 400_000  # characters rescanned in total: rendering this much stays quick (see BENCHMARKS.md, 'Figures behind the code')
 MAX_CHAINED_DEFINITIONS = 200  # ': definition' lines in one block: def_list recurses once per definition
 _PREFIX = re.compile(r"^[ \t>]*")
 _INLINE_TOKENS = re.compile(r"\\.|[\[\]()<>]")

@@ -20,7 +20,7 @@ import yaml
 
 from ..errors import Position, Problems
 
-try:  # the C composer is several times faster on large manifests
+try:  # the C composer is much faster on large manifests (see BENCHMARKS.md, 'Figures behind the code')
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
@@ -166,7 +166,7 @@ def read_text(file: Path, display: str, problems: Problems, *, limit: int = MAX_
         if size > limit:
             problems.error(Position(display), f"is {size:,} bytes, over the limit of {limit:,}", hint="split it or trim it")
             return None
-        raw = _read_bytes(file, size)
+        raw = read_whole(file, size)
     except OSError as exc:
         problems.error(Position(display), f"cannot be read: {exc.strerror}", hint="check that it exists and is readable")
         return None
@@ -193,7 +193,7 @@ def file_status(file: Path) -> os.stat_result | None:
         return None
 
 
-def _read_bytes(file: Path, size: int) -> bytes:
+def read_whole(file: Path | str, size: int) -> bytes:
     """The whole file, read to its end: on a bare descriptor, in one read when ``size`` is still right.
 
     A buffered file object costs more syscalls to set up than reading a small content file does.

@@ -113,7 +113,7 @@ def validate(document: Document, schema_name: str, problems: Problems) -> bool:
 
 # --- a fast "is it valid?" for the keywords the shipped schemas use -------------------------------------
 #
-# jsonschema walks a schema afresh for every document (about 1 ms for an app.yaml); most documents
+# jsonschema walks a schema afresh for every document, which adds up over many app.yaml files (see BENCHMARKS.md, 'Figures behind the code'); most documents
 # are valid, and for them only the answer matters. _compile turns a schema into nested closures that
 # give the same answer as Draft 2020-12 with _FORMATS and _ecma_pattern, keyword by keyword, or
 # False (then jsonschema runs and reports). A schema with a keyword not handled here is not compiled.

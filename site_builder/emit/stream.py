@@ -128,7 +128,7 @@ class _Emitter:
         """``emit(page.path, render_page(...))``, but a large page is written as it is rendered.
 
         Jinja's ``render`` holds every piece of a page and its whole text at once, then the bytes:
-        up to five times the page's size, 95 MB for the 19 MB Marketplace kit at 5,000 apps. Pieces
+        up to five times the page's size. Pieces
         are joined and encoded a few hundred at a time instead; past ``STREAM_BYTES`` they go to the
         file as they come. The bytes are the same: UTF-8 encodes each character on its own.
         """
@@ -175,7 +175,7 @@ def _hashing(h: "hashlib._Hash", chunks: Iterable[bytes]) -> Iterator[bytes]:
 def _generate(ctx: RenderContext, theme: Theme, generators: Iterable[Generator], emitter: _Emitter) -> list[Page]:
     """``render.site_items``, but each file is written as soon as it is made: the pages to render.
 
-    No file's bytes wait in memory for the others (``trust.json`` alone is 34 MB at 5,000 apps).
+    No file's bytes wait in memory for the others (``trust.json`` alone is tens of megabytes at 5,000 apps).
     Each path is claimed once, static files first, with site_items' error for a second claim.
     """
     claimed: set[str] = set()
@@ -190,7 +190,7 @@ def _generate(ctx: RenderContext, theme: Theme, generators: Iterable[Generator],
                 emitter.emit(item.path, item.data)
             else:
                 pages.append(item)
-        release_free_memory()  # what a generator made and wrote (trust.json's parts: 70 MB at 5,000 apps) is freed now
+        release_free_memory()  # what a generator made and wrote (trust.json's parts) is freed now
     return pages
 
 
@@ -224,7 +224,7 @@ class OneBuildMemo(IdentityMemo):
     """``ctx.memo`` for a build that runs once: generators share what they derive, no file's bytes are kept.
 
     ``IdentityMemo`` keeps every result for the next rebuild in the same process (serve), file
-    contents included: at 5,000 apps, 90 MB of JSON that a one-shot build writes once and never
+    contents included: at 5,000 apps, tens of megabytes of JSON that a one-shot build writes once and never
     asks for again. This memo shares results within the build (a release's changes serve its page
     and the feed, an app's answers its JSON and its Marketplace kit) and drops files (``Asset``,
     ``bytes``, tuples of them) as soon as they are returned, so they are freed once written.
@@ -370,7 +370,7 @@ def stream_site(
     session = cache.session(environment, ctx) if cache else None  # for its key(page)
     emitter = _Emitter(writer, previous or {})
     pages = _generate(ctx, theme, generators, emitter)
-    if once and ctx.memo is not None:  # what generators derived and no page holds: 60 MB at 5,000 apps
+    if once and ctx.memo is not None:  # what generators derived and no page holds
         ctx.memo.next_generation()
         ctx.memo.next_generation()
         release_free_memory()
@@ -380,9 +380,9 @@ def stream_site(
         key = (session.key(page) or "") if session is not None else ""
         if not emitter.reuse(page.path, key):
             pending.append((page, key))
-    if once and cache is not None:  # the keys are made: the content hashes behind them (80 MB at 5,000 apps) are not needed
+    if once and cache is not None:  # the keys are made: the content hashes behind them are not needed
         session = None
-        cache._fingerprints.forget()  # noqa: SLF001 - RenderCache has no way to forget them yet
+        cache.forget_fingerprints()
         release_free_memory()
     reused = total - len(pending)
     tick = (lambda done: progress(reused + done, total)) if progress is not None else None

@@ -31,7 +31,7 @@ def load_project(root: Path, problems: Problems, memo: LoadMemo | None = None) -
     working = load_edition(content, "content", problems, memo)
     if memo is None:
         releases = load_frozen_releases(content, "content", problems)
-    else:  # unchanged releases come back as the same objects, without re-hashing 5,000 frozen files
+    else:  # unchanged releases come back as the same objects, without re-hashing every frozen file (see BENCHMARKS.md, 'Figures behind the code')
         releases = memo.call(load_frozen_releases, content, "content", problems=problems, inputs=RELEASE_INPUTS, nested=True)
     if working is None or releases is None:
         return None

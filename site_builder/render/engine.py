@@ -7,7 +7,6 @@ Page generators (``site_builder/pages/*.py``) say which pages exist; this module
 
 from __future__ import annotations
 
-import hashlib
 import types
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +22,6 @@ from markupsafe import Markup, escape
 
 from ..content.dates import long_date
 from .security_headers import REFERRER_POLICY, content_security_policy
-from ..cache.kept import KeptWhileUsed
 from ..cache.memo import IdentityMemo, call
 from ..content.model import Edition, Project, Release, Site
 from .theme import Theme
@@ -193,7 +191,7 @@ class _Environment(jinja2.Environment):
     code_generator_class = _CodeGenerator
     context_class = _Context
     escape_output = staticmethod(escape_output)
-    fragments: FragmentStore | None = None  # set by make_environment
+    fragments: FragmentStore | None = None  # set by make_environment (cache/fragments.py)
 
     def make_globals(self, d: Mapping[str, Any] | None) -> dict[str, Any]:  # type: ignore[override]
         """A template's globals as a plain dict, not Jinja's ChainMap over the environment's.
@@ -227,175 +225,15 @@ def justification(why: Any) -> Markup:
     return escape(why) if why else Markup("<em>Not explained yet.</em>")
 
 
-class FragmentStore:
-    """Fragments rendered in earlier builds, under a key that is a content hash of everything they depend on.
-
-    ``{{ fragment('_row.html', app=app) }}`` renders ``_row.html`` from the values given, the
-    page's ``url`` and the environment's globals, and nothing else; so its output is a pure
-    function of those values and of the template with every template it imports, and the key
-    hashes exactly these, by content (``incremental.Fingerprinter``). A page that repeats one row
-    per app then re-renders, after one app changed, that app's row only.
-
-    Kept between builds by whoever makes each build's environment (``make_environment(...,
-    fragments=store)``, which starts a new generation); fragments long unused are forgotten, as
-    ``Fingerprinter``'s hashes are (kept.py).
-    """
-
-    def __init__(self, fingerprints: Fingerprinter | None = None) -> None:
-        from ..cache.incremental import Fingerprinter, Unfingerprintable  # incremental imports this module
-
-        self._unfingerprintable = Unfingerprintable
-        self._owns_fingerprints = fingerprints is None  # a shared Fingerprinter's generations are its owner's
-        self.fingerprints = Fingerprinter() if fingerprints is None else fingerprints
-        self._rendered: KeptWhileUsed[bytes, Markup] = KeptWhileUsed()
-        self._closures: dict[str, bytes | None] = {}  # template name -> hash of its sources, for this build
-        self._analyses: dict[bytes, TemplateInfo] = {}  # source hash -> what the template names; one more per template edit
-        # fragment keys by (closure, identities of the values) -> (the values, held so that their ids stay theirs; the key)
-        self._keys: KeptWhileUsed[tuple, tuple[tuple[Any, ...], bytes | None]] = KeptWhileUsed()
-        # fragment_each loops by (closure, item variable, the shared values) -> {id(item): (item, output)}
-        self._loops: KeptWhileUsed[tuple, dict[int, tuple[Any, Markup]]] = KeptWhileUsed()
-        self.rendered = 0  # fragments rendered afresh in this build
-        self.reused = 0
-
-    def next_generation(self) -> None:
-        """Start a build: template sources are read again, and fragments long unused may be forgotten (kept.py)."""
-        self._rendered.end_build()
-        self._keys.end_build()
-        self._loops.end_build()
-        self._closures = {}
-        self.rendered = self.reused = 0
-        if self._owns_fingerprints:
-            self.fingerprints.next_generation()
-
-    def render(self, environment: jinja2.Environment, name: str, values: dict[str, Any]) -> Markup:
-        key = self._key(environment, name, values)
-        if key is not None:
-            known = self._rendered.get(key)
-            if known is not None:
-                self.reused += 1
-                return known
-        result = render_fragment(environment, name, values)
-        self.rendered += 1
-        if key is not None:
-            self._rendered.put(key, result)
-        return result
-
-    def render_each(self, environment: jinja2.Environment, name: str, variable: str, items: Iterable[Any], shared: dict[str, Any]) -> tuple[Markup, ...]:
-        """``render`` for each item as ``variable``; an item seen in this loop last time costs a look-up in C.
-
-        A 1,000-app table is three such loops; one ``render`` per row cost 10 µs, a rebuild 30 ms.
-        Items are immutable values of the model (frozen dataclasses, tuples), as ``fragment``'s are:
-        the very same item gives the very same row.
-        """
-        closure = self._closures[name] if name in self._closures else self._closure(environment, name)
-        items = tuple(items)
-        if closure is None:
-            return tuple(self.render(environment, name, {**shared, variable: item}) for item in items)
-        loop = (closure, variable, *map(_identity, shared.values()), *shared)
-        known = self._loops.get(loop)
-        if known is not None and not all(a is b or type(b) in _BY_VALUE for a, b in zip(known[_SHARED][0], shared.values())):
-            known = None
-        ids = tuple(map(id, items))  # a table holds its items, so an id found in it is that very item
-        parts = list(map(known.get, ids)) if known else [None] * len(items)
-        misses = [index for index, part in enumerate(parts) if part is None]
-        self.reused += len(items) - len(misses)
-        outputs = [part[1] for part in parts] if not misses else [None if part is None else part[1] for part in parts]
-        for index in misses:
-            outputs[index] = self.render(environment, name, {**shared, variable: items[index]})
-        table = dict(zip(ids, zip(items, outputs)))
-        table[_SHARED] = (tuple(shared.values()), None)  # held, so that ids in the key stay theirs
-        self._loops.put(loop, table)
-        return tuple(outputs)
-
-    def _key(self, environment: jinja2.Environment, name: str, values: dict[str, Any]) -> bytes | None:
-        """The fragment's key; None when it cannot be known (a template named by an expression, a value without a content hash).
-
-        Remembered for the very same values (by identity): a page's rows share its url.
-        """
-        closure = self._closures[name] if name in self._closures else self._closure(environment, name)
-        if closure is None:
-            return None
-        by_identity = (closure, *map(_identity, values.values()), *values)
-        known = self._keys.get(by_identity)
-        if known is not None and all(a is b or type(b) in _BY_VALUE for a, b in zip(known[0], values.values())):
-            return known[1]
-        key = self._content_key(closure, values)
-        self._keys.put(by_identity, (tuple(values.values()), key))
-        return key
-
-    def _content_key(self, closure: bytes, values: dict[str, Any]) -> bytes | None:
-        digest = self.fingerprints.digest
-        parts = [closure]
-        try:
-            for variable in sorted(values):  # names are identifiers and digests have one length: no ambiguity
-                parts += (variable.encode(), digest(values[variable]))
-        except self._unfingerprintable:
-            return None
-        return hashlib.blake2b(b"\0".join(parts), digest_size=16).digest()
-
-    def _closure(self, environment: jinja2.Environment, name: str) -> bytes | None:
-        """A hash of the template's source and of every template it names, as RenderCache hashes a page's closure."""
-        from ..cache.incremental import TemplateInfo, analyse_template
-
-        h = hashlib.blake2b(b"fragment\0", digest_size=16)
-        seen: list[str] = []
-        pending = [name]
-        result: bytes | None = None
-        while pending:
-            current = pending.pop(0)
-            if current in seen:
-                continue
-            seen.append(current)
-            h.update(current.encode() + b"\0")
-            try:
-                source, _, _ = environment.loader.get_source(environment, current)  # type: ignore[union-attr]
-            except jinja2.TemplateNotFound:
-                h.update(b"\0missing\0")  # rendering reports it
-                continue
-            digest = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            h.update(digest)
-            info = self._analyses.get(digest)
-            if info is None:
-                try:
-                    info = self._analyses[digest] = analyse_template(environment, source)
-                except jinja2.TemplateSyntaxError:
-                    info = self._analyses[digest] = TemplateInfo((), frozenset(), dynamic=True)  # rendering reports it
-            if info.dynamic:
-                break
-            pending.extend(info.references)
-        else:
-            result = h.digest()
-        self._closures[name] = result
-        return result
-
-
-_BY_VALUE = (str, partial)
-
-
-def _identity(value: Any) -> Any:
-    """What tells a fragment's value from another: its identity, but text and ``url`` by value.
-
-    A page's ``url`` is a partial per folder depth; a build that renders no page of that depth
-    makes it afresh, and the rows of every page after it must still be found.
-    """
-    kind = type(value)
-    if kind is str:
-        return value
-    if kind is partial and not value.keywords and all(type(arg) is str for arg in value.args):
-        return (value.func, value.args)
-    return id(value)
-
-
 FRAGMENT_CALLS = frozenset({"fragment", "fragment_each"})  # globals that draw a template named by their first argument
-_SHARED = -1  # a loop table's entry for its shared values; never an object's id
 
 
 class Fragment(Markup):
     """A fragment's output: markup that keeps its UTF-8 bytes once a page has needed them.
 
     A page that reuses a fragment (``page_bytes``) then copies its bytes instead of encoding it
-    again: the 1,000-app Marketplace kit is 3.8 MB of text with a few non-ASCII characters, and
-    encoding it whole took 10 ms of serve's 17 ms for that page after one edit.
+    again: a large Marketplace kit with a few non-ASCII characters is stored two bytes a character,
+    and encoding it whole was most of serve's time for that page after one edit.
     """
 
     def utf8(self) -> bytes:
@@ -448,7 +286,7 @@ def fragment_each(context: jinja2.runtime.Context, template_name: str, variable:
 
     With a FragmentStore, the rows of items unchanged since the last build are found in one
     look-up each. The rows come back apart, for the page to write one by one: joined, a
-    5,000-app Marketplace kit would be held twice in memory (18 MB each) while the page is made.
+    large Marketplace kit would be held twice in memory while the page is made.
     """
     url = context.resolve_or_missing("url")
     values = shared if url is jinja2.runtime.missing else {"url": url, **shared}
@@ -557,7 +395,7 @@ def site_items(ctx: RenderContext, theme: Theme, generators: Iterable[Generator]
     for generator in generators:
         for item in generator(ctx):
             path = item.path
-            if path in claimed:  # claim(), inline: 5,900 items at 1,000 apps
+            if path in claimed:  # claim(), inline: one test per item of every generator
                 claim(claimed, path)
             claimed.add(path)
             if type(item) is Asset:
@@ -580,4 +418,4 @@ def render_site(ctx: RenderContext, theme: Theme, generators: Iterable[Generator
     for finisher in finishers:
         for asset in finisher(ctx, tuple(pages)):
             files[asset.path] = asset.data
-    return RenderedSite({path: files[path] for path in sorted(files)}, tuple(pages))  # sorting the paths alone: twice as fast as the items
+    return RenderedSite({path: files[path] for path in sorted(files)}, tuple(pages))  # sorting the paths alone is faster than sorting the items

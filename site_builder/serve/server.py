@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import html
 import mimetypes
 import os
@@ -128,6 +129,9 @@ class PreviewBuilder:
         if not first:
             self.cache.trust(changed)
         result = render_project(self.project, BuildOptions(build_date=build_date(), draft=self.draft), self.cache)
+        # this process keeps the model and its caches from build to build: out of the collector's full
+        # scans until the next build (render_project then does not undo it; pipeline.collector_skips_model)
+        gc.freeze()
         problems = tuple(result.problems.sorted())
         if result.site is None or result.problems.has_errors():
             return BuildReport(False, problems, self.base_path, seconds=time.perf_counter() - started)
@@ -139,7 +143,7 @@ class PreviewBuilder:
         return BuildReport(True, problems, self.base_path, tuple(changed), tuple(removed), len(stats.rendered), len(stats.reused), result.page_count, time.perf_counter() - started)
 
 
-BIG_FILE = 256 * 1024  # replacing a file this big frees its blocks inside rename(): 5 ms for trust.json at 1,000 apps
+BIG_FILE = 256 * 1024  # replacing a file this big frees its blocks inside rename(), which shows in a rebuild's time (see BENCHMARKS.md, 'Figures behind the code')
 
 
 def write_changes(out: Path, files: dict[str, bytes], changed: Iterable[str], removed: Iterable[str], trash: Path | None = None) -> None:

@@ -1,8 +1,8 @@
 """Noticing edits: which files under the watched folders changed, as soon as they change.
 
 ``serve`` needs to hear about a save within milliseconds. livereload's own watcher polls every
-800 ms and walks every file each time, which alone costs up to 800 ms per edit and grows with
-the project (see benchmarks/reload_latency.py). So:
+800 ms and walks every file each time, which alone can delay an edit by a whole polling interval and
+grows with the project (see benchmarks/reload_latency.py and BENCHMARKS.md, 'Figures behind the code'). So:
 
 * ``EventWatcher`` uses the operating system's change notifications through ``watchdog``
   (inotify on Linux, FSEvents on macOS, ReadDirectoryChangesW on Windows): no polling, no cost

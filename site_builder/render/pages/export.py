@@ -22,7 +22,7 @@ from ...forge.privacy import Answers, app_answers
 from ..engine import Asset, RenderContext
 from .links import PRIVACY_SCHEMA_PATH, SECURITY_TXT_PATH, TRUST_JSON_PATH, TRUST_SCHEMA_PATH, SiteLinks, privacy_json_path, version_path
 
-# separators without spaces and no indent: json's C encoder (indent= forces the pure-Python one, ten times slower)
+# separators without spaces and no indent: json's C encoder (indent= forces the pure-Python one, much slower; see BENCHMARKS.md, 'Figures behind the code')
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -152,7 +152,7 @@ def trust_head(edition: Edition, draft: bool, releases: tuple[Release, ...], lin
 def trust_json(head: str, *apps: bytes) -> Asset:
     """``trust.json`` from its head's JSON and each app's: the bytes ``to_json`` gives for the whole document.
 
-    Joined in one pass: at 1,000 apps the file is megabytes, and every extra copy costs milliseconds.
+    Joined in one pass: on a large site the file is big, and every extra copy of it costs time (see BENCHMARKS.md, 'Figures behind the code').
     """
     prefix, suffix = head[:-1].encode("utf-8") + b',"apps":[', b"]}\n"
     if len(apps) < 2:
