@@ -6,8 +6,7 @@ import gc
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from .errors import Position, Problems
 from .releases.project import load_project
@@ -49,34 +48,28 @@ class BuildResult:
         return len(self.site.pages) if self.site else 0
 
 
-def render_project(project_root: Path, options: BuildOptions, cache: BuildCache | None = None, *, stream: Streamer | None = None) -> BuildResult:
+def render_project(project_root: Path, options: BuildOptions, cache: BuildCache | None = None) -> BuildResult:
     """Everything but writing: the site as ``{path: bytes}``, or the problems that prevent it.
 
     With a ``cache`` (serve), unchanged files are not loaded again and unchanged pages not rendered again.
     """
-    result = BuildResult()
-    with collector_skips_model():
-        project = load_project(project_root, result.problems, memo=cache.load if cache else None)
-        gc.freeze()
-        return _render_loaded(project_root, project, options, result, cache, stream)
+    try:
+        return _render_project(project_root, options, cache)
+    finally:
+        gc.unfreeze()
 
 
-@contextmanager
-def collector_skips_model() -> Iterator[None]:
-    """Inside, ``gc.freeze()`` keeps what exists so far out of the collector's full scans; undone on leaving.
+def _render_project(project_root: Path, options: BuildOptions, cache: BuildCache | None, stream: Streamer | None = None) -> BuildResult:
+    """``render_project``, leaving the collector frozen: the caller unfreezes it when the build is done.
 
     The model lives as long as the build, so collections need not walk it again and again while
-    pages are made and the cache is saved; frozen objects are still freed by reference counting.
-    Only the outermost use unfreezes (``build`` around ``render_project``), so no caller of
-    ``render_project`` is left with the collector frozen.
+    pages are made (and, in ``build``, while the cache is saved); frozen objects are still freed by
+    reference counting. No caller of ``render_project`` or ``build`` is left with it frozen.
     """
-    outermost = gc.get_freeze_count() == 0
-    gc.freeze()  # at once, so that a use nested in this one knows it is not the outermost
-    try:
-        yield
-    finally:
-        if outermost:
-            gc.unfreeze()
+    result = BuildResult()
+    project = load_project(project_root, result.problems, memo=cache.load if cache else None)
+    gc.freeze()
+    return _render_loaded(project_root, project, options, result, cache, stream)
 
 
 def _render_loaded(project_root: Path, project: Any, options: BuildOptions, result: BuildResult, cache: BuildCache | None, stream: Streamer | None) -> BuildResult:
@@ -114,8 +107,10 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
     and when no input changed and ``out`` is as the last build left it, nothing is done at all
     (``up_to_date``): its warnings are reported again.
     """
-    with collector_skips_model():
+    try:
         return _build(project_root, out, options, use_cache, progress, jobs)
+    finally:
+        gc.unfreeze()  # frozen by _render_project, for the rendering and the saving of the cache
 
 
 def _build(project_root: Path, out: Path, options: BuildOptions, use_cache: bool, progress: ProgressCallback | None, jobs: int | None) -> BuildResult:
@@ -142,7 +137,7 @@ def _build(project_root: Path, out: Path, options: BuildOptions, use_cache: bool
             records.update(found)
             return site
 
-        result = render_project(project_root, options, disk.build if disk else None, stream=stream)
+        result = _render_project(project_root, options, disk.build if disk else None, stream=stream)
         if result.site is None or result.problems.has_errors(strict=options.strict):
             return result
         writer.commit()

@@ -205,7 +205,7 @@ def test_internal_error_exits_2_without_traceback(copy_fixture, run_cli, tmp_pat
     def explode(*_args, **_kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(site_builder.pipeline, "render_project", explode)
+    monkeypatch.setattr(site_builder.pipeline, "_render_project", explode)  # what build calls
     project = copy_fixture("minimal", tmp_path)
     code, _, stderr = run_cli("build", "--project", project, "--out", tmp_path / "out")
     assert code == 2

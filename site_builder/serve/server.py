@@ -130,7 +130,7 @@ class PreviewBuilder:
             self.cache.trust(changed)
         result = render_project(self.project, BuildOptions(build_date=build_date(), draft=self.draft), self.cache)
         # this process keeps the model and its caches from build to build: out of the collector's full
-        # scans until the next build (render_project then does not undo it; pipeline.collector_skips_model)
+        # scans until the next build (render_project unfreezes it when it is done; both are O(1))
         gc.freeze()
         problems = tuple(result.problems.sorted())
         if result.site is None or result.problems.has_errors():
