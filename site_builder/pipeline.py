@@ -89,7 +89,7 @@ def _render_loaded(project_root: Path, project: Any, options: BuildOptions, resu
     if problems.has_errors(strict=options.strict):
         return result
     try:
-        if stream is not None:  # build: straight to disk (site_builder/output.py)
+        if stream is not None:  # build: straight to disk (site_builder/emit/stream.py)
             result.site = stream(ctx, theme, GENERATORS, FINISHERS)
         else:
             result.site = render_site(ctx, theme, GENERATORS, FINISHERS, cache=cache.render if cache else None)
@@ -103,7 +103,7 @@ def build(project_root: Path, out: Path, options: BuildOptions, *, use_cache: bo
     """Render into a staging folder beside ``out`` and swap it in; nothing changes when the build fails.
 
     With ``use_cache``, ``.site-builder-cache/`` in the project makes the next build warm: unchanged
-    files are not loaded again, unchanged pages neither rendered nor written (site_builder/diskcache.py);
+    files are not loaded again, unchanged pages neither rendered nor written (site_builder/cache/disk.py);
     and when no input changed and ``out`` is as the last build left it, nothing is done at all
     (``up_to_date``): its warnings are reported again.
     """

@@ -1,6 +1,6 @@
 """The warm-build cache: ``.site-builder-cache/`` in the project, so a second build does little.
 
-It keeps what ``BuildCache`` (site_builder/incremental.py) learns in one process, between processes:
+It keeps what ``BuildCache`` (site_builder/cache/incremental.py) learns in one process, between processes:
 
 - the content's file hashes (a file is re-read only when its stat changed);
 - the load memo: what the loaders made of each content file, problems included, so unchanged

@@ -376,7 +376,7 @@ class LoadMemo:
     ``folder`` and no other argument changed since the last call, the previous result is returned
     and the problems it reported are reported again. The loader must read nothing but the files
     under its first argument (or under ``inputs``, when given), and must be deterministic: both hold
-    for load.py's, apps.py's and releases.py's.
+    for content/load.py's, forge/apps.py's and releases/history.py's.
 
     Serve makes it ``trust`` its watcher (``FileStates``): then an unchanged folder costs a lookup.
     """
@@ -705,7 +705,7 @@ class CacheEntry(NamedTuple):
 
 
 class MemoryBytecodeCache(jinja2.BytecodeCache):
-    """Compiled templates kept in memory (and by diskcache.py between builds); Jinja recompiles one
+    """Compiled templates kept in memory (and by cache/disk.py between builds); Jinja recompiles one
     whose source checksum changed, or that another Python compiled."""
 
     def __init__(self, store: dict[str, bytes] | None = None) -> None:

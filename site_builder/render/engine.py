@@ -69,7 +69,7 @@ Finisher = Callable[[RenderContext, tuple[Page, ...]], Iterable[Asset]]
 
 @dataclass(frozen=True)
 class RenderedSite:
-    files: dict[str, bytes]  # empty when the build streamed its files to disk (site_builder/output.py)
+    files: dict[str, bytes]  # empty when the build streamed its files to disk (site_builder/emit/stream.py)
     pages: tuple[Page, ...]
     streamed: int = 0  # how many files were streamed instead
 
@@ -317,7 +317,7 @@ def make_environment(theme: Theme, bytecode_cache: jinja2.BytecodeCache | None =
     environment.filters["names"] = names
     environment.filters["justification"] = justification
     environment.filters["any_with"] = any_with
-    # one definition for the <meta> fallback and the _headers file (site_builder/headers.py)
+    # one definition for the <meta> fallback and the _headers file (site_builder/render/security_headers.py)
     environment.globals["content_security_policy"] = content_security_policy(meta=True)
     environment.globals["referrer_policy"] = REFERRER_POLICY
     environment.globals["fragment"] = fragment

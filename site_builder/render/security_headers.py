@@ -5,7 +5,7 @@ another origin, so the Content Security Policy can forbid everything but its own
 sheets. Hosts that read ``_headers`` (Netlify, Cloudflare Pages) send the full policy; hosts that
 do not (GitHub Pages) get it from the ``<meta http-equiv>`` tag in every page, minus the
 directives that browsers ignore there (and warn about) such as ``frame-ancestors``.
-Nothing here imports the renderer, so ``render.py`` can read it without an import cycle.
+Nothing here imports the renderer, so ``render/engine.py`` can read it without an import cycle.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ trust-center preview needs differs from what it does:
   ``<script src="/livereload.js">`` is injected and, in the response only, the page's CSP is
   widened to allow that script and its websocket. Files on disk are never touched;
 * it throttles reloads (none within 3 s of the last) and polls every 800 ms; here an edit is
-  noticed by operating-system events (site_builder/watch.py), a burst of saves is debounced into
+  noticed by operating-system events (site_builder/serve/watch.py), a burst of saves is debounced into
   one rebuild, and the reload is sent as soon as the rebuild is written;
 * it serves any file below its root by a normalised path; here only files the build wrote, with
   ``..``, encoded traversal, absolute paths and symbolic links refused, under the base URL's path.
@@ -65,7 +65,7 @@ class ServeOptions:
     port: int = DEFAULT_PORT  # 0: any free port (the address is printed)
     draft: bool = True
     open_browser: bool = False
-    watcher: str = "auto"  # auto, events, scan or livereload (site_builder/watch.py)
+    watcher: str = "auto"  # auto, events, scan or livereload (site_builder/serve/watch.py)
     debounce: float = 0.05  # seconds without a further change before rebuilding
 
 
