@@ -67,13 +67,9 @@ def _render_project(project_root: Path, options: BuildOptions, cache: BuildCache
     reference counting. No caller of ``render_project`` or ``build`` is left with it frozen.
     """
     result = BuildResult()
-    project = load_project(project_root, result.problems, memo=cache.load if cache else None)
-    gc.freeze()
-    return _render_loaded(project_root, project, options, result, cache, stream)
-
-
-def _render_loaded(project_root: Path, project: Any, options: BuildOptions, result: BuildResult, cache: BuildCache | None, stream: Streamer | None) -> BuildResult:
     problems = result.problems
+    project = load_project(project_root, problems, memo=cache.load if cache else None)
+    gc.freeze()
     theme = load_theme(project_root, problems)
     if project is None or problems.has_errors(strict=options.strict):
         return result
