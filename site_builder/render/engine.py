@@ -27,7 +27,8 @@ from ..content.model import Edition, Project, Release, Site
 from .theme import Theme
 
 if TYPE_CHECKING:  # the serve/warm-build cache; render works without it
-    from ..cache.incremental import Fingerprinter, RenderCache, TemplateInfo
+    from ..cache.fragments import FragmentStore
+    from ..cache.incremental import RenderCache
 
 
 @dataclass(frozen=True)
